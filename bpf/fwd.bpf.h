@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Encapsulation toward the backend and next-hop resolution. */
+#ifndef XLB_FWD_BPF_H
+#define XLB_FWD_BPF_H
+
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+#include "csum.bpf.h"
+#include "stats.bpf.h"
+
+#define AF_INET_	2
+#define AF_INET6_	10
+#define OUTER_TTL	64
+
+struct nexthop {
+	__u32 ifindex;
+	__u8 dmac[ETH_ALEN];
+	__u8 smac[ETH_ALEN];
+};
+
+/* The outer source address for a flow: the configured prefix with the low
+ * bits taken from the flow hash (see struct xlb_config). */
+static __always_inline void outer_src(const struct xlb_config *cfg, __u8 family,
+				      __u32 hash, __u32 *src)
+{
+	if (family == XLB_AF_INET) {
+		src[0] = (cfg->src4 & cfg->src4_mask) |
+			 (bpf_htonl(hash) & ~cfg->src4_mask);
+	} else {
+		src[0] = cfg->src6[0];
+		src[1] = cfg->src6[1];
+		src[2] = cfg->src6[2];
+		src[3] = bpf_htonl(hash);
+	}
+}
+
+/*
+ * Resolve the next hop toward @be for an outer packet of @tot_len bytes.
+ * Returns -1 with *nh filled, or the enum xlb_reason to act on:
+ * XLB_R_NO_NEIGH (hand the encapsulated packet to the kernel, which
+ * resolves the neighbour), XLB_R_NO_ROUTE or XLB_R_FRAG_NEEDED (drop).
+ */
+static __always_inline int nexthop_lookup(struct xdp_md *ctx,
+					  const struct xlb_config *cfg,
+					  const struct xlb_backend *be,
+					  const __u32 *src, __u32 tot_len,
+					  __u8 tos, struct nexthop *nh)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	if (cfg->flags & XLB_CFG_F_SKIP_FIB)
+		goto static_nh;
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.tot_len = tot_len;
+	if (be->family == XLB_AF_INET) {
+		fib.family = AF_INET_;
+		fib.tos = tos;
+		fib.l4_protocol = IPPROTO_IPIP;
+		fib.ipv4_src = src[0];
+		fib.ipv4_dst = be->addr[0];
+	} else {
+		fib.family = AF_INET6_;
+		fib.flowinfo = 0;
+		fib.l4_protocol = IPPROTO_IPV6;
+		__builtin_memcpy(fib.ipv6_src, src, 16);
+		__builtin_memcpy(fib.ipv6_dst, be->addr, 16);
+	}
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		nh->ifindex = fib.ifindex;
+		__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
+		__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
+		return -1;
+	}
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return XLB_R_FRAG_NEEDED;
+	if (!(cfg->flags & XLB_CFG_F_STATIC_NH))
+		return rc == BPF_FIB_LKUP_RET_NO_NEIGH ? XLB_R_NO_NEIGH :
+							 XLB_R_NO_ROUTE;
+	count_event(XLB_R_FIB_STATIC);
+static_nh:
+	if (!(cfg->flags & XLB_CFG_F_STATIC_NH))
+		return XLB_R_NO_ROUTE;
+	nh->ifindex = cfg->nh_ifindex;
+	__builtin_memcpy(nh->dmac, cfg->nh_dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, cfg->nh_smac, ETH_ALEN);
+	return -1;
+}
+
+/*
+ * Put Ethernet (@dmac, @smac) and the outer IP header toward @be in front of
+ * the packet's IP header, replacing its L2 header (a VLAN tag is not
+ * carried over).  The inner packet is untouched.  Returns 0, or -1 when the
+ * head cannot grow.  Invalidates every packet pointer.
+ */
+static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
+				 const struct xlb_backend *be, const __u32 *src,
+				 __u32 hash, const __u8 *dmac, const __u8 *smac)
+{
+	__u32 olen = be->family == XLB_AF_INET ? sizeof(struct iphdr) :
+						  sizeof(struct ipv6hdr);
+	__u8 inner = p->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	struct ethhdr *eth;
+	void *data, *end;
+
+	if (bpf_xdp_adjust_head(ctx, (int)p->l3_off - (int)(sizeof(*eth) + olen)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	if (be->family == XLB_AF_INET) {
+		struct iphdr *o = (void *)(eth + 1);
+
+		if ((void *)(o + 1) > end)
+			return -1;
+		__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+		eth->h_proto = bpf_htons(ETH_P_IP);
+		*(__u8 *)o = 0x45;
+		o->tos = p->tos;
+		o->tot_len = bpf_htons(p->l3_len + sizeof(*o));
+		o->id = 0;
+		o->frag_off = p->df ? bpf_htons(IP_DF_) : 0;
+		o->ttl = OUTER_TTL;
+		o->protocol = inner;
+		o->check = 0;
+		o->saddr = src[0];
+		o->daddr = be->addr[0];
+		o->check = ipv4_csum(o);
+	} else {
+		struct ipv6hdr *o = (void *)(eth + 1);
+
+		if ((void *)(o + 1) > end)
+			return -1;
+		__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+		*(__u32 *)o = bpf_htonl(6U << 28 | (__u32)p->tos << 20 |
+					(hash & 0xfffff));
+		o->payload_len = bpf_htons(p->l3_len);
+		o->nexthdr = inner;
+		o->hop_limit = OUTER_TTL;
+		__builtin_memcpy(&o->saddr, src, 16);
+		__builtin_memcpy(&o->daddr, be->addr, 16);
+	}
+	return 0;
+}
+
+#endif /* XLB_FWD_BPF_H */

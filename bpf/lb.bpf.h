@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* VIP lookup, connection table and Maglev ring lookup. */
+#ifndef XLB_LB_BPF_H
+#define XLB_LB_BPF_H
+
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+#include <xlb/hash.h>
+
+/* Seed of the flow hash.  Identical on every host of a cluster, so that
+ * every host picks the same ring slot for a flow. */
+const volatile __u32 xlb_hash_seed = 0;
+
+/* Returns 1 when the VIP filter cannot rule out @p's destination. */
+static __always_inline int vfilter_maybe(const struct pkt *p)
+{
+	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
+	__u32 bit = xlb_vfilter_bit(p->key.dst, nw);
+	__u32 word = bit >> 5;
+	__u32 *w = bpf_map_lookup_elem(&XLB_MAP_VIP_FILTER, &word);
+
+	return w && (*w & (1U << (bit & 31)));
+}
+
+/* Returns 1 when some VIP exists on @p's destination address. */
+static __always_inline int is_vip_addr(const struct pkt *p)
+{
+	struct xlb_vip_key k = {};
+
+	__builtin_memcpy(k.addr, p->key.dst, sizeof(k.addr));
+	k.family = p->key.family;
+	k.proto = XLB_PROTO_ADDR_MARKER;
+	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k) != NULL;
+}
+
+/* The VIP for (dst, dport, proto), falling back to the port-0 VIP.
+ * Returns NULL when there is none. */
+static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
+{
+	struct xlb_vip_key k = {};
+	struct xlb_vip *v;
+
+	__builtin_memcpy(k.addr, p->key.dst, sizeof(k.addr));
+	k.family = p->key.family;
+	k.proto = p->key.proto;
+	k.port = p->key.dport;
+	v = bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
+	if (v)
+		return v;
+	k.port = 0;
+	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
+}
+
+/* A backend id's entry if it can take traffic, else NULL.  *why gets the
+ * drop reason when NULL is returned. */
+static __always_inline struct xlb_backend *backend_get(__u32 id, int *why)
+{
+	struct xlb_backend *be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+
+	if (!be || !be->family) {
+		*why = XLB_R_BAD_BACKEND;
+		return NULL;
+	}
+	if (be->flags & XLB_BE_F_UNUSABLE) {
+		*why = XLB_R_BACKEND_UNUSABLE;
+		return NULL;
+	}
+	return be;
+}
+
+/*
+ * Pick a backend id from the VIP's ring.  Returns the id (> 0), or 0 with
+ * *why set to the drop reason.  The ring's size travels in its entry 0, so
+ * a concurrently published ring is seen whole or not at all.
+ */
+static __always_inline __u32 ring_pick(const struct xlb_vip *vip, __u32 hash,
+				       int *why)
+{
+	__u32 vid = vip->id, zero = 0, slot, elem, id;
+	__u32 *hdr, *pair;
+	void *ring;
+
+	ring = bpf_map_lookup_elem(&XLB_MAP_RINGS, &vid);
+	if (!ring)
+		goto no_ring;
+	hdr = bpf_map_lookup_elem(ring, &zero);
+	if (!hdr || !hdr[0])
+		goto no_ring;
+	slot = hash % hdr[0];
+	elem = XLB_RING_HDR + slot / 2;
+	pair = bpf_map_lookup_elem(ring, &elem);
+	if (!pair)
+		goto no_ring;
+	id = pair[slot & 1];
+	if (!id) {
+		*why = XLB_R_RING_EMPTY_SLOT;
+		return 0;
+	}
+	return id;
+no_ring:
+	*why = XLB_R_NO_RING;
+	return 0;
+}
+
+#endif /* XLB_LB_BPF_H */

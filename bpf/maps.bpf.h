@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The data plane's maps.  Sizes here are placeholders: userspace sets every
+ * max_entries from its configuration before load (user/xlb.c).
+ */
+#ifndef XLB_MAPS_BPF_H
+#define XLB_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <xlb/xlb.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_vip);
+	__uint(max_entries, XLB_DEF_MAX_VIPS);
+} XLB_MAP_VIPS SEC(".maps");
+
+/* Bitmap over folded destination addresses; see XLB_VFILTER_BITS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XLB_VFILTER_WORDS);
+} XLB_MAP_VIP_FILTER SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_backend);
+	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
+} XLB_MAP_BACKENDS SEC(".maps");
+
+/* Inner ring template: userspace creates each real ring with
+ * XLB_RING_ELEMS(M) elements (see include/xlb/xlb.h). */
+struct xlb_ring_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, XLB_DEF_MAX_VIPS);
+	__array(values, struct xlb_ring_inner);
+} XLB_MAP_RINGS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+	__uint(max_entries, XLB_DEF_CONNTRACK);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} XLB_MAP_CONNTRACK SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_global_stats);
+	__uint(max_entries, 1);
+} XLB_MAP_GLOBAL_STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_counters);
+	__uint(max_entries, XLB_DEF_MAX_VIPS);
+} XLB_MAP_VIP_STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_counters);
+	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
+} XLB_MAP_BACKEND_STATS SEC(".maps");
+
+/* Egress devices for bpf_redirect_map, keyed by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XLB_DEVMAP_SIZE);
+} XLB_MAP_DEVMAP SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_config);
+	__uint(max_entries, 1);
+} XLB_MAP_CONFIG SEC(".maps");
+
+#endif /* XLB_MAPS_BPF_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Per-CPU counters: global (verdicts, reasons), per VIP, per backend. */
+#ifndef XLB_STATS_BPF_H
+#define XLB_STATS_BPF_H
+
+#include "maps.bpf.h"
+
+/* Count one packet under @act and, if @reason < XLB_R_MAX, that reason.
+ * Returns @act so callers can `return count(...)`. */
+static __always_inline int count(int act, int reason)
+{
+	__u32 zero = 0;
+	struct xlb_global_stats *g;
+
+	g = bpf_map_lookup_elem(&XLB_MAP_GLOBAL_STATS, &zero);
+	if (g) {
+		g->verdict[act & (XLB_VERDICT_SLOTS - 1)]++;
+		if (reason >= 0 && reason < XLB_R_MAX)
+			g->reason[reason]++;
+	}
+	return act;
+}
+
+/* Count an event that does not decide the verdict. */
+static __always_inline void count_event(int reason)
+{
+	__u32 zero = 0;
+	struct xlb_global_stats *g;
+
+	g = bpf_map_lookup_elem(&XLB_MAP_GLOBAL_STATS, &zero);
+	if (g && reason >= 0 && reason < XLB_R_MAX)
+		g->reason[reason]++;
+}
+
+/* Add a packet (and a new flow if @new_flow) to a per-id counter block. */
+static __always_inline void count_obj(void *map, __u32 id, __u32 bytes,
+				      int new_flow)
+{
+	struct xlb_counters *c = bpf_map_lookup_elem(map, &id);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+		c->new_flows += new_flow;
+	}
+}
+
+#endif /* XLB_STATS_BPF_H */

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xlb: the XDP load balancer.  This file only dispatches; each concern
+ * lives in its own header.  See docs/design.md for the packet path.
+ */
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+#include "lb.bpf.h"
+#include "fwd.bpf.h"
+#include "stats.bpf.h"
+
+#define FLOW_TOUCH_NS	1000000000ULL	/* last_seen granularity */
+
+static __always_inline int is_syn(const struct pkt *p)
+{
+	return p->key.proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (0x02 | 0x10)) == 0x02;	/* SYN, not ACK */
+}
+
+/* Choose the backend for a VIP packet: the recorded one if still usable,
+ * else the ring's.  Returns the id, or 0 with *why set. */
+static __always_inline __u32 choose(const struct pkt *p,
+				    const struct xlb_vip *vip, __u32 hash,
+				    struct xlb_backend **bep, int *new_flow,
+				    int *why)
+{
+	int track = !(vip->flags & XLB_VIP_F_NO_CONNTRACK);
+	struct xlb_flow *f;
+	__u32 id;
+
+	if (track && !is_syn(p)) {
+		f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
+		if (f && f->vip_id == vip->id) {
+			*bep = backend_get(f->backend_id, why);
+			if (*bep) {
+				__u64 now = bpf_ktime_get_coarse_ns();
+
+				if (now - f->last_seen > FLOW_TOUCH_NS)
+					f->last_seen = now;
+				return f->backend_id;
+			}
+		}
+	}
+	if (vip->flags & XLB_VIP_F_HASH_SRC_ONLY)
+		hash = xlb_src_hash(p->key.src,
+				    p->key.family == XLB_AF_INET ? 1 : 4,
+				    xlb_hash_seed);
+	id = ring_pick(vip, hash, why);
+	if (!id)
+		return 0;
+	*bep = backend_get(id, why);
+	if (!*bep)
+		return 0;
+	*new_flow = 1;
+	if (track) {
+		struct xlb_flow nf = {
+			.backend_id = id,
+			.vip_id = vip->id,
+			.last_seen = bpf_ktime_get_coarse_ns(),
+		};
+
+		if (bpf_map_update_elem(&XLB_MAP_CONNTRACK, &p->key, &nf, BPF_ANY))
+			count_event(XLB_R_CT_UPDATE_FAIL);
+	}
+	return id;
+}
+
+static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
+				      const struct xlb_vip *vip)
+{
+	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
+	struct xlb_backend *be = NULL;
+	struct xlb_config *cfg;
+	struct nexthop nh = {};
+	__u8 omac[2 * ETH_ALEN];
+	__u32 hash, id, src[4] = {}, olen, zero = 0;
+	int new_flow = 0, why = XLB_R_NO_RING, r, act;
+	void *data;
+
+	hash = xlb_flow_hash(p->key.src, p->key.dst, nw, p->key.sport,
+			     p->key.dport, p->key.proto, xlb_hash_seed);
+	id = choose(p, vip, hash, &be, &new_flow, &why);
+	count_obj(&XLB_MAP_VIP_STATS, vip->id, p->frame_len, new_flow);
+	if (!id || !be)
+		return count(XDP_DROP, why);
+
+	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
+	if (!cfg)
+		return count(XDP_DROP, XLB_R_NO_ROUTE);
+	outer_src(cfg, be->family, hash, src);
+	olen = be->family == XLB_AF_INET ? sizeof(struct iphdr) :
+					    sizeof(struct ipv6hdr);
+	r = nexthop_lookup(ctx, cfg, be, src, p->l3_len + olen, p->tos, &nh);
+	if (r == XLB_R_NO_ROUTE || r == XLB_R_FRAG_NEEDED)
+		return count(XDP_DROP, r);
+
+	/* Keep the received MACs: a packet handed to the kernel must still
+	 * be addressed to this host. */
+	data = (void *)(long)ctx->data;
+	if (data + sizeof(omac) > (void *)(long)ctx->data_end)
+		return count(XDP_DROP, XLB_R_ADJUST_HEAD);
+	__builtin_memcpy(omac, data, sizeof(omac));
+	if (r == XLB_R_NO_NEIGH) {
+		__builtin_memcpy(nh.dmac, omac, ETH_ALEN);
+		__builtin_memcpy(nh.smac, omac + ETH_ALEN, ETH_ALEN);
+	}
+	if (encap(ctx, p, be, src, hash, nh.dmac, nh.smac))
+		return count(XDP_DROP, XLB_R_ADJUST_HEAD);
+	count_obj(&XLB_MAP_BACKEND_STATS, id, p->frame_len, new_flow);
+
+	if (r == XLB_R_NO_NEIGH)
+		return count(XDP_PASS, XLB_R_NO_NEIGH);
+	if (nh.ifindex == ctx->ingress_ifindex)
+		return count(XDP_TX, -1);
+	act = bpf_redirect_map(&XLB_MAP_DEVMAP, nh.ifindex, XDP_PASS);
+	if (act == XDP_REDIRECT)
+		return count(XDP_REDIRECT, -1);
+	/* Egress not in the devmap: let the kernel route the encapsulated
+	 * packet, addressed to this host as it arrived. */
+	data = (void *)(long)ctx->data;
+	if (data + sizeof(omac) > (void *)(long)ctx->data_end)
+		return count(XDP_DROP, XLB_R_ADJUST_HEAD);
+	__builtin_memcpy(data, omac, sizeof(omac));
+	return count(XDP_PASS, XLB_R_DEVMAP_MISS);
+}
+
+SEC("xdp")
+int xlb_xdp(struct xdp_md *ctx)
+{
+	struct xlb_vip *vip;
+	struct pkt p = {};
+	int r;
+
+	r = parse_pkt(ctx, &p);
+	if (r >= 0)
+		return count(XDP_PASS, r);
+	if (!vfilter_maybe(&p))
+		return count(XDP_PASS, XLB_R_NOT_VIP);
+	if (p.frag || p.ext || p.l4_trunc ||
+	    (p.key.proto != IPPROTO_TCP && p.key.proto != IPPROTO_UDP)) {
+		if (!is_vip_addr(&p))
+			return count(XDP_PASS, XLB_R_NOT_VIP);
+		if (p.frag)
+			r = XLB_R_FRAGMENT;
+		else if (p.ext)
+			r = p.key.family == XLB_AF_INET ? XLB_R_IP_OPTIONS :
+							  XLB_R_IPV6_EXT;
+		else if (p.l4_trunc)
+			r = XLB_R_TRUNC_L4;
+		else
+			r = XLB_R_VIP_PROTO;
+		return count(XDP_DROP, r);
+	}
+	vip = vip_lookup(&p);
+	if (!vip || (vip->flags & XLB_VIP_F_MARKER))
+		return count(XDP_PASS, XLB_R_NOT_VIP);
+	if (p.tcp_doff_bad)
+		return count(XDP_DROP, XLB_R_BAD_TCP_DOFF);
+	return lb_forward(ctx, &p, vip);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

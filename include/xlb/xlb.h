@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xlb ABI: the map keys, values and constants shared by the XDP data plane
+ * (bpf/) and userspace (user/, tests/).  Types and constants only.
+ *
+ * Byte order: fields marked NBO are network byte order, HBO host byte order.
+ * Every struct is explicitly padded and size-checked at the end of the file,
+ * so a layout change breaks the build on both sides.  When a map's key or
+ * value layout changes, bump that map's version suffix below.
+ */
+#ifndef XLB_XLB_H
+#define XLB_XLB_H
+
+#include <linux/types.h>
+
+/* Version of the whole pinned layout; xlbd refuses to adopt a different one. */
+#define XLB_LAYOUT_VERSION	1
+
+/*
+ * Map names.  The BPF object declares its maps under these names and
+ * userspace pins them under <pin root>/<name>.  The suffix is the layout
+ * version of that one map.
+ */
+#define XLB_MAP_VIPS		xlb_vips_v1
+#define XLB_MAP_BACKENDS	xlb_backends_v1
+#define XLB_MAP_RINGS		xlb_rings_v1
+#define XLB_MAP_CONNTRACK	xlb_conntrack_v1
+#define XLB_MAP_GLOBAL_STATS	xlb_gstats_v1
+#define XLB_MAP_VIP_STATS	xlb_vstats_v1
+#define XLB_MAP_BACKEND_STATS	xlb_bstats_v1
+#define XLB_MAP_DEVMAP		xlb_devmap_v1
+#define XLB_MAP_CONFIG		xlb_config_v1
+#define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
+#define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
+#define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
+
+#define XLB_STR_(x)		#x
+#define XLB_STR(x)		XLB_STR_(x)
+
+#define XLB_PIN_ROOT_DEFAULT	"/sys/fs/bpf/xlb"
+
+/* Address families as stored in the maps (not the host's AF_* values). */
+#define XLB_AF_INET		4
+#define XLB_AF_INET6		6
+
+/* Defaults for the runtime-sized maps (set before load). */
+#define XLB_DEF_MAX_VIPS	1024
+#define XLB_DEF_MAX_BACKENDS	65536
+#define XLB_DEF_CONNTRACK	1000000
+#define XLB_DEF_RING_SIZE	65537
+#define XLB_MAX_RING_SIZE	1048573	/* largest prime ring size we accept */
+#define XLB_DEVMAP_SIZE		256
+
+/*
+ * The VIP filter: a bitmap of XLB_VFILTER_BITS bits over a fold of the
+ * destination address.  A clear bit proves the address is no VIP, so
+ * non-VIP traffic leaves after one array read.  Stored as u32 words.
+ */
+#define XLB_VFILTER_BITS	65536
+#define XLB_VFILTER_WORDS	(XLB_VFILTER_BITS / 32)
+
+/* struct xlb_vip_key.proto value of the per-address marker entry. */
+#define XLB_PROTO_ADDR_MARKER	0
+
+/*
+ * VIP key: (address, port, protocol).  port 0 matches every port of the
+ * address.  For every address that has at least one VIP, userspace also
+ * keeps a marker entry {addr, port 0, proto XLB_PROTO_ADDR_MARKER}, which lets
+ * the data plane recognise VIP-bound packets it cannot fully parse
+ * (fragments, IP options, truncated L4) and drop them instead of leaking
+ * them to the host.
+ */
+struct xlb_vip_key {
+	__u32 addr[4];		/* NBO; IPv4 in addr[0], addr[1..3] zero */
+	__u16 port;		/* NBO; 0 = every port */
+	__u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP, or 0 (marker) */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+};
+
+/* VIP flags */
+#define XLB_VIP_F_HASH_SRC_ONLY	(1U << 0) /* ring slot from source address only */
+#define XLB_VIP_F_NO_CONNTRACK	(1U << 1) /* never record flows (pure Maglev) */
+#define XLB_VIP_F_MARKER	(1U << 31) /* value of a marker entry */
+#define XLB_VIP_F_ALL		(XLB_VIP_F_HASH_SRC_ONLY | XLB_VIP_F_NO_CONNTRACK)
+
+/* Encapsulation toward the backend.  The outer family is the backend's. */
+#define XLB_ENCAP_IPIP		0	/* IPIP, IP6IP6, 4-in-6 or 6-in-4 */
+
+struct xlb_vip {
+	__u32 id;		/* HBO; 1..max_vips-1, index of rings/vip stats */
+	__u32 flags;		/* HBO; XLB_VIP_F_* */
+	__u8 encap;		/* XLB_ENCAP_* */
+	__u8 pad[3];
+	__u32 reserved;		/* zero */
+};
+
+/*
+ * Rings: an ARRAY_OF_MAPS indexed by VIP id.  Each inner map is an array
+ * (BPF_F_INNER_MAP | BPF_F_MMAPABLE) of 8-byte elements, each holding two
+ * u32 (HBO) slots, so an mmap of the ring has no padding.  Element 0 is the
+ * header {M, 0}; slot s (0..M-1) is half (s & 1) of element 1 + s / 2 and
+ * holds a backend id (0 = unset).  The inner map has 1 + (M + 1) / 2
+ * elements.  Keeping M inside the ring makes the size and the content
+ * switch together in the one outer-map update that publishes a new ring.
+ */
+#define XLB_RING_HDR		1
+#define XLB_RING_ELEMS(m)	(XLB_RING_HDR + ((m) + 1) / 2)
+
+/* Backend flags */
+#define XLB_BE_F_UNUSABLE	(1U << 0) /* existing flows are re-chosen */
+
+/*
+ * Backend: indexed by backend id (HBO), 1..max_backends-1; id 0 means "no
+ * backend".  An id names one (VIP, backend address) membership, so the same
+ * host in two VIPs has two ids and two sets of counters.
+ */
+struct xlb_backend {
+	__u32 addr[4];		/* NBO; IPv4 in addr[0] */
+	__u8 family;		/* XLB_AF_*; 0 = unset entry */
+	__u8 flags;		/* XLB_BE_F_* */
+	__u16 pad;
+	__u32 vip_id;		/* HBO; owning VIP, informational */
+};
+
+/* Conntrack key: the 5-tuple as seen on the wire. */
+struct xlb_flow_key {
+	__u32 src[4];		/* NBO */
+	__u32 dst[4];		/* NBO */
+	__u16 sport;		/* NBO */
+	__u16 dport;		/* NBO */
+	__u8 proto;		/* IPPROTO_* */
+	__u8 family;		/* XLB_AF_* */
+	__u16 pad;		/* zero */
+};
+
+struct xlb_flow {
+	__u32 backend_id;	/* HBO */
+	__u32 vip_id;		/* HBO; a hit for another VIP id is a miss */
+	__u64 last_seen;	/* HBO; CLOCK_MONOTONIC ns, coarse, ~1 s steps */
+};
+
+/* Per-VIP and per-backend counters (per-CPU arrays indexed by id). */
+struct xlb_counters {
+	__u64 packets;
+	__u64 bytes;		/* bytes of the frames as received */
+	__u64 new_flows;	/* ring lookups (SYN, miss, re-choice) */
+	__u64 reserved;
+};
+
+/*
+ * Global counters.  X(name, kind): kind is DROP for drop reasons, PASS for
+ * reasons a packet went to the kernel, EVENT for other events.  Every drop
+ * increments exactly one DROP reason.
+ */
+#define XLB_REASONS(X)						\
+	X(NOT_IP, PASS)		/* neither IPv4 nor IPv6 (ARP...) */	\
+	X(NOT_VIP, PASS)	/* no VIP for the destination */	\
+	X(TRUNC_L2, PASS)	/* Ethernet/VLAN header cut short */	\
+	X(TRUNC_L3, PASS)	/* IP header cut short */		\
+	X(BAD_IHL, PASS)	/* IPv4 IHL < 5 */			\
+	X(BAD_LEN, PASS)	/* IP length < header or > frame */	\
+	X(NO_NEIGH, PASS)	/* encapsulated, kernel resolves neigh */ \
+	X(DEVMAP_MISS, PASS)	/* encapsulated, egress not in devmap */ \
+	X(FRAGMENT, DROP)	/* IP fragment to a VIP address */	\
+	X(IP_OPTIONS, DROP)	/* IPv4 options to a VIP address */	\
+	X(IPV6_EXT, DROP)	/* IPv6 extension header to a VIP */	\
+	X(TRUNC_L4, DROP)	/* TCP/UDP header cut short, to a VIP */ \
+	X(BAD_TCP_DOFF, DROP)	/* TCP data offset < 5, to a VIP */	\
+	X(VIP_PROTO, DROP)	/* other protocol to a VIP address */	\
+	X(NO_RING, DROP)	/* VIP has no published ring */		\
+	X(RING_EMPTY_SLOT, DROP) /* ring slot holds backend 0 */	\
+	X(BAD_BACKEND, DROP)	/* ring names an unset backend */	\
+	X(BACKEND_UNUSABLE, DROP) /* chosen backend is unusable */	\
+	X(ADJUST_HEAD, DROP)	/* no headroom for the encapsulation */	\
+	X(NO_ROUTE, DROP)	/* no route and no static next hop */	\
+	X(FRAG_NEEDED, DROP)	/* encapsulated packet exceeds MTU */	\
+	X(FIB_STATIC, EVENT)	/* fib failed, static next hop used */	\
+	X(CT_UPDATE_FAIL, EVENT) /* flow could not be recorded */
+
+enum xlb_reason {
+#define XLB_X_ENUM(name, kind) XLB_R_##name,
+	XLB_REASONS(XLB_X_ENUM)
+#undef XLB_X_ENUM
+	XLB_R_MAX
+};
+
+#define XLB_REASON_SLOTS	32	/* room for growth without a layout bump */
+#define XLB_VERDICT_SLOTS	8	/* indexed by XDP action (XDP_ABORTED..) */
+
+struct xlb_global_stats {
+	__u64 verdict[XLB_VERDICT_SLOTS];	/* packets per XDP action */
+	__u64 reason[XLB_REASON_SLOTS];		/* packets per enum xlb_reason */
+};
+
+/* Config flags */
+#define XLB_CFG_F_STATIC_NH	(1U << 0) /* static next hop is configured */
+#define XLB_CFG_F_SKIP_FIB	(1U << 1) /* always use the static next hop */
+
+/*
+ * Runtime configuration: a single-entry array.  The outer source address of
+ * encapsulated packets is the configured prefix with the low bits replaced
+ * by the flow hash, so a backend's RSS spreads flows over its queues.
+ */
+struct xlb_config {
+	__u32 src4;		/* NBO; outer IPv4 source prefix */
+	__u32 src4_mask;	/* NBO; bits taken from the prefix */
+	__u32 src6[4];		/* NBO; outer IPv6 source prefix (/96 used) */
+	__u32 flags;		/* HBO; XLB_CFG_F_* */
+	__u32 nh_ifindex;	/* HBO; static next hop device */
+	__u8 nh_dmac[6];	/* static next hop destination MAC */
+	__u8 nh_smac[6];	/* static next hop source MAC */
+	__u32 reserved[4];
+};
+
+/*
+ * Decapsulator (bpf/decap.bpf.c): the outer destination addresses a backend
+ * accepts encapsulated packets for.  Value: u32, unused (1).
+ */
+struct xlb_decap_key {
+	__u32 addr[4];		/* NBO; IPv4 in addr[0] */
+	__u8 family;		/* XLB_AF_* */
+	__u8 pad[3];
+};
+#define XLB_DECAP_MAX_ADDRS	64
+
+/* Decapsulator counters: a per-CPU array indexed by these. */
+enum xlb_decap_counter {
+	XLB_DC_DECAP4,		/* outer IPv4 removed */
+	XLB_DC_DECAP6,		/* outer IPv6 removed */
+	XLB_DC_NOT_OURS,	/* tunnel packet to another address: passed */
+	XLB_DC_MALFORMED,	/* broken outer/inner header: passed */
+	XLB_DC_MAX
+};
+
+_Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
+_Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
+_Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
+_Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
+_Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
+_Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
+_Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
+_Static_assert(sizeof(struct xlb_config) == 60, "xlb_config layout");
+_Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");
+
+#endif /* XLB_XLB_H */

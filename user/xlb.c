@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* libxlb: see xlb.h. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xlb/hash.h>
+#include "xlb.skel.h"
+#include "log.h"
+#include "xlb.h"
+
+#define XLB_MAX_LINKS 16
+
+struct xlb {
+	struct xlb_bpf *skel;
+	char pin_root[PATH_MAX];	/* "" when not pinning */
+	__u32 max_vips;
+	__u32 max_backends;
+	int ncpus;
+	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
+	int nlinks;
+};
+
+static const char *const reason_upper[] = {
+#define XLB_X_NAME(name, kind) #name,
+	XLB_REASONS(XLB_X_NAME)
+#undef XLB_X_NAME
+};
+
+static const char *const reason_kinds[] = {
+#define XLB_X_KIND(name, kind) #kind,
+	XLB_REASONS(XLB_X_KIND)
+#undef XLB_X_KIND
+};
+
+const char *xlb_reason_name(int r)
+{
+	static char lower[XLB_R_MAX][32];
+	int i;
+
+	if (r < 0 || r >= XLB_R_MAX)
+		return "unknown";
+	if (!lower[r][0]) {
+		for (i = 0; reason_upper[r][i] && i < 31; i++)
+			lower[r][i] = (char)tolower((unsigned char)reason_upper[r][i]);
+	}
+	return lower[r];
+}
+
+const char *xlb_reason_kind(int r)
+{
+	if (r < 0 || r >= XLB_R_MAX)
+		return "unknown";
+	if (!strcmp(reason_kinds[r], "DROP"))
+		return "drop";
+	if (!strcmp(reason_kinds[r], "PASS"))
+		return "pass";
+	return "event";
+}
+
+const char *xlb_verdict_name(int act)
+{
+	static const char *const n[] = { "aborted", "drop", "pass", "tx", "redirect" };
+
+	return act >= 0 && act < 5 ? n[act] : "unknown";
+}
+
+/* "<root>/<prefix><name>" into path[PATH_MAX]; -ENAMETOOLONG if it does not fit. */
+static int pin_path(char *path, const char *root, const char *prefix, const char *name)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s%s", root, prefix, name);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t i, len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		tmp[i] = path[i];
+	}
+	return 0;
+}
+
+int xlb_prog_fd(const struct xlb *x)
+{
+	return bpf_program__fd(x->skel->progs.xlb_xdp);
+}
+
+const char *xlb_pin_root(const struct xlb *x)
+{
+	return x->pin_root;
+}
+
+int xlb_map_fd(const struct xlb *x, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(x->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+#define MAP_FD(x, macro) bpf_map__fd((x)->skel->maps.macro)
+
+static void config_defaults(struct xlb_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	inet_pton(AF_INET, "172.16.0.0", &c->src4);
+	inet_pton(AF_INET, "255.255.0.0", &c->src4_mask);
+	/* fd00:786c:6200::/96 ("xlb" in the ULA global id) */
+	inet_pton(AF_INET6, "fd00:786c:6200::", c->src6);
+}
+
+int xlb_open(const struct xlb_opts *opts, struct xlb **out)
+{
+	const char *root = opts->pin_root ? opts->pin_root : XLB_PIN_ROOT_DEFAULT;
+	__u32 nct = opts->conntrack_size ? opts->conntrack_size : XLB_DEF_CONNTRACK;
+	struct xlb_config cfg, zero_cfg = {};
+	struct bpf_map *map;
+	struct xlb *x;
+	int err;
+
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->max_vips = opts->max_vips ? opts->max_vips : XLB_DEF_MAX_VIPS;
+	x->max_backends = opts->max_backends ? opts->max_backends : XLB_DEF_MAX_BACKENDS;
+	x->ncpus = libbpf_num_possible_cpus();
+	if (x->ncpus <= 0) {
+		err = x->ncpus ? x->ncpus : -EINVAL;
+		goto out;
+	}
+	if (x->max_vips < 2 || x->max_backends < 2 || nct < 2) {
+		pr_warn("xlb: map sizes must be at least 2\n");
+		err = -EINVAL;
+		goto out;
+	}
+	if (strlen(root) >= sizeof(x->pin_root) - 64) {
+		err = -ENAMETOOLONG;
+		goto out;
+	}
+	strcpy(x->pin_root, root);
+
+	x->skel = xlb_bpf__open();
+	if (!x->skel) {
+		err = -errno;
+		pr_warn("xlb: cannot open the BPF object: %s\n", strerror(-err));
+		goto out;
+	}
+	x->skel->rodata->xlb_hash_seed = opts->hash_seed;
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIPS, x->max_vips * 2);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_RINGS, x->max_vips);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_STATS, x->max_vips);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKENDS, x->max_backends);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS, x->max_backends);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
+
+	if (x->pin_root[0]) {
+		err = mkdir_p(x->pin_root);
+		if (err) {
+			pr_warn("xlb: cannot create %s: %s\n", x->pin_root, strerror(-err));
+			goto out;
+		}
+		bpf_object__for_each_map(map, x->skel->obj) {
+			char path[PATH_MAX];
+			const char *name = bpf_map__name(map);
+
+			if (strncmp(name, "xlb_", 4))
+				continue;
+			err = pin_path(path, x->pin_root, "", name);
+			if (!err)
+				err = bpf_map__set_pin_path(map, path);
+			if (err)
+				goto out;
+		}
+	}
+	err = xlb_bpf__load(x->skel);
+	if (err) {
+		pr_warn("xlb: cannot load the BPF object: %s%s\n", strerror(-err),
+			x->pin_root[0] ? " (maps pinned with another layout? see xlb_unpin_all)" : "");
+		goto out;
+	}
+	err = xlb_config_get(x, &cfg);
+	if (err)
+		goto out;
+	if (!memcmp(&cfg, &zero_cfg, sizeof(cfg))) {
+		config_defaults(&cfg);
+		err = xlb_config_set(x, &cfg);
+		if (err)
+			goto out;
+	}
+	*out = x;
+	return 0;
+out:
+	xlb_close(x);
+	return err;
+}
+
+void xlb_close(struct xlb *x)
+{
+	int i;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->nlinks; i++)
+		close(x->links[i]);
+	xlb_bpf__destroy(x->skel);
+	free(x);
+}
+
+int xlb_attach(struct xlb *x, const char *ifname, enum xlb_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	char path[PATH_MAX];
+	unsigned int ifindex;
+	int fd = -1, err, quiet;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_warn("xlb: no interface %s\n", ifname);
+		return -ENODEV;
+	}
+	lo.flags = mode == XLB_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	quiet = xlb_log_libbpf_quiet();
+	fd = bpf_link_create(xlb_prog_fd(x), (int)ifindex, BPF_XDP, &lo);
+	err = fd < 0 ? -errno : 0;
+	xlb_log_libbpf_restore(quiet);
+	if (err) {
+		if (mode == XLB_MODE_NATIVE && (err == -EOPNOTSUPP || err == -EINVAL))
+			pr_warn("xlb: native XDP not supported by %s: try generic mode\n", ifname);
+		else if (err == -EBUSY || err == -EEXIST)
+			pr_warn("xlb: %s already has an XDP program attached\n", ifname);
+		else
+			pr_warn("xlb: cannot attach to %s: %s\n", ifname, strerror(-err));
+		goto out;
+	}
+	err = xlb_devmap_add(x, ifindex);
+	if (err)
+		goto out;
+	if (x->pin_root[0]) {
+		err = pin_path(path, x->pin_root, "link_", ifname);
+		if (err)
+			goto out;
+		if (bpf_obj_pin(fd, path)) {
+			err = -errno;
+			pr_warn("xlb: cannot pin link at %s: %s\n", path, strerror(-err));
+			goto out;
+		}
+		close(fd);
+		return 0;
+	}
+	if (x->nlinks == XLB_MAX_LINKS) {
+		err = -ENOSPC;
+		goto out;
+	}
+	x->links[x->nlinks++] = fd;
+	return 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int xlb_detach(const char *pin_root, const char *ifname)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	err = pin_path(path, pin_root ? pin_root : XLB_PIN_ROOT_DEFAULT, "link_", ifname);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_link_detach(fd))
+		err = -errno;
+	close(fd);
+	if (!err && unlink(path))
+		err = -errno;
+	return err;
+}
+
+int xlb_unpin_all(const char *pin_root)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	d = opendir(pin_root);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (pin_path(path, pin_root, "", de->d_name) == 0 && unlink(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(pin_root) && !err)
+		err = -errno;
+	return err;
+}
+
+static int sys_err(int rc)
+{
+	return rc ? -errno : 0;
+}
+
+static int vip_nwords(__u8 family)
+{
+	return family == XLB_AF_INET ? 1 : 4;
+}
+
+static void marker_key(const struct xlb_vip_key *k, struct xlb_vip_key *m)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(m->addr, k->addr, sizeof(m->addr));
+	m->family = k->family;
+	m->proto = XLB_PROTO_ADDR_MARKER;
+}
+
+static int vfilter_update(struct xlb *x, __u32 bit, bool set)
+{
+	int fd = MAP_FD(x, XLB_MAP_VIP_FILTER);
+	__u32 word = bit >> 5, w;
+
+	if (bpf_map_lookup_elem(fd, &word, &w))
+		return -errno;
+	if (set)
+		w |= 1U << (bit & 31);
+	else
+		w &= ~(1U << (bit & 31));
+	return sys_err(bpf_map_update_elem(fd, &word, &w, BPF_ANY));
+}
+
+static int vip_key_check(const struct xlb_vip_key *k)
+{
+	if (k->family != XLB_AF_INET && k->family != XLB_AF_INET6)
+		return -EAFNOSUPPORT;
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	if (k->family == XLB_AF_INET && (k->addr[1] || k->addr[2] || k->addr[3]))
+		return -EINVAL;
+	return 0;
+}
+
+int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
+{
+	struct xlb_vip mv = { .flags = XLB_VIP_F_MARKER };
+	struct xlb_vip_key mk;
+	int err;
+
+	err = vip_key_check(k);
+	if (err)
+		return err;
+	if (!v->id || v->id >= x->max_vips || (v->flags & ~XLB_VIP_F_ALL) ||
+	    v->encap != XLB_ENCAP_IPIP)
+		return -EINVAL;
+	/* Entry first, filter bit last: a packet only takes the VIP path once
+	 * everything it needs is in place. */
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIPS), k, v, BPF_ANY));
+	if (err)
+		return err;
+	marker_key(k, &mk);
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIPS), &mk, &mv, BPF_ANY));
+	if (err)
+		return err;
+	return vfilter_update(x, xlb_vfilter_bit(k->addr, vip_nwords(k->family)), true);
+}
+
+int xlb_vip_get(struct xlb *x, const struct xlb_vip_key *k, struct xlb_vip *v)
+{
+	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_VIPS), k, v));
+}
+
+int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
+{
+	int fd = MAP_FD(x, XLB_MAP_VIPS);
+	struct xlb_vip_key cur, next, mk;
+	bool addr_used = false, bit_used = false;
+	__u32 bit = xlb_vfilter_bit(k->addr, vip_nwords(k->family));
+	void *prev = NULL;
+	int err;
+
+	err = vip_key_check(k);
+	if (err)
+		return err;
+	err = sys_err(bpf_map_delete_elem(fd, k));
+	if (err)
+		return err;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		cur = next;
+		prev = &cur;
+		if (cur.proto == XLB_PROTO_ADDR_MARKER) {
+			if (!(cur.family == k->family &&
+			      !memcmp(cur.addr, k->addr, sizeof(cur.addr))) &&
+			    xlb_vfilter_bit(cur.addr, vip_nwords(cur.family)) == bit)
+				bit_used = true;
+			continue;
+		}
+		if (cur.family == k->family && !memcmp(cur.addr, k->addr, sizeof(cur.addr)))
+			addr_used = true;
+	}
+	if (addr_used)
+		return 0;
+	if (!bit_used) {
+		err = vfilter_update(x, bit, false);
+		if (err)
+			return err;
+	}
+	marker_key(k, &mk);
+	err = sys_err(bpf_map_delete_elem(fd, &mk));
+	return err == -ENOENT ? 0 : err;
+}
+
+int xlb_backend_set(struct xlb *x, __u32 id, const struct xlb_backend *b)
+{
+	if (!id || id >= x->max_backends)
+		return -ERANGE;
+	if (b->family != XLB_AF_INET && b->family != XLB_AF_INET6)
+		return -EAFNOSUPPORT;
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, b, BPF_ANY));
+}
+
+int xlb_backend_get(struct xlb *x, __u32 id, struct xlb_backend *b)
+{
+	if (!id || id >= x->max_backends)
+		return -ERANGE;
+	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, b));
+}
+
+int xlb_backend_del(struct xlb *x, __u32 id)
+{
+	struct xlb_backend zero = {};
+
+	if (!id || id >= x->max_backends)
+		return -ERANGE;
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, &zero, BPF_ANY));
+}
+
+static size_t ring_bytes(__u32 m)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)XLB_RING_ELEMS(m) * 8;
+
+	return (len + page - 1) / page * page;
+}
+
+int xlb_ring_publish(struct xlb *x, __u32 vip_id, const __u32 *ring, __u32 m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	size_t len;
+	__u32 *p = MAP_FAILED;
+	int fd, err;
+
+	if (!vip_id || vip_id >= x->max_vips)
+		return -ERANGE;
+	if (!m || m > XLB_MAX_RING_SIZE)
+		return -EINVAL;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32), 8,
+			    XLB_RING_ELEMS(m), &mo);
+	if (fd < 0)
+		return -errno;
+	len = ring_bytes(m);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	p[0] = m;
+	p[1] = 0;
+	memcpy(p + 2 * XLB_RING_HDR, ring, (size_t)m * sizeof(*ring));
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_RINGS), &vip_id, &fd, BPF_ANY));
+out:
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	close(fd);
+	return err;
+}
+
+int xlb_ring_clear(struct xlb *x, __u32 vip_id)
+{
+	int err;
+
+	if (!vip_id || vip_id >= x->max_vips)
+		return -ERANGE;
+	err = sys_err(bpf_map_delete_elem(MAP_FD(x, XLB_MAP_RINGS), &vip_id));
+	return err == -ENOENT ? 0 : err;
+}
+
+int xlb_ring_read(struct xlb *x, __u32 vip_id, __u32 **ring, __u32 *m)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info), inner_id, *p = MAP_FAILED, *r = NULL;
+	size_t len = 0;
+	int fd = -1, err;
+
+	if (!vip_id || vip_id >= x->max_vips)
+		return -ERANGE;
+	err = sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_RINGS), &vip_id, &inner_id));
+	if (err)
+		return err;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	err = sys_err(bpf_obj_get_info_by_fd(fd, &info, &info_len));
+	if (err)
+		goto out;
+	len = (size_t)info.max_entries * 8;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	if (!p[0] || XLB_RING_ELEMS(p[0]) > info.max_entries) {
+		err = -EUCLEAN;
+		goto out;
+	}
+	r = malloc((size_t)p[0] * sizeof(*r));
+	if (!r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memcpy(r, p + 2 * XLB_RING_HDR, (size_t)p[0] * sizeof(*r));
+	*m = p[0];
+	*ring = r;
+out:
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	close(fd);
+	return err;
+}
+
+int xlb_config_get(struct xlb *x, struct xlb_config *c)
+{
+	__u32 zero = 0;
+
+	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c));
+}
+
+int xlb_config_set(struct xlb *x, const struct xlb_config *c)
+{
+	__u32 zero = 0;
+
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c, BPF_ANY));
+}
+
+int xlb_devmap_add(struct xlb *x, __u32 ifindex)
+{
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_DEVMAP), &ifindex, &ifindex, BPF_ANY));
+}
+
+int xlb_devmap_del(struct xlb *x, __u32 ifindex)
+{
+	return sys_err(bpf_map_delete_elem(MAP_FD(x, XLB_MAP_DEVMAP), &ifindex));
+}
+
+/* Sum a per-CPU value of @nwords u64 counters into @out. */
+static int percpu_sum(struct xlb *x, int fd, __u32 key, __u64 *out, size_t nwords)
+{
+	__u64 *vals;
+	size_t i;
+	int cpu, err;
+
+	vals = calloc((size_t)x->ncpus, nwords * sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	err = sys_err(bpf_map_lookup_elem(fd, &key, vals));
+	if (!err) {
+		memset(out, 0, nwords * sizeof(__u64));
+		for (cpu = 0; cpu < x->ncpus; cpu++)
+			for (i = 0; i < nwords; i++)
+				out[i] += vals[(size_t)cpu * nwords + i];
+	}
+	free(vals);
+	return err;
+}
+
+static int percpu_zero(struct xlb *x, int fd, __u32 key, size_t nwords)
+{
+	__u64 *vals;
+	int err;
+
+	vals = calloc((size_t)x->ncpus, nwords * sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	err = sys_err(bpf_map_update_elem(fd, &key, vals, BPF_ANY));
+	free(vals);
+	return err;
+}
+
+#define NWORDS(t) (sizeof(t) / sizeof(__u64))
+
+int xlb_stats_global(struct xlb *x, struct xlb_global_stats *out)
+{
+	return percpu_sum(x, MAP_FD(x, XLB_MAP_GLOBAL_STATS), 0, (__u64 *)out,
+			  NWORDS(*out));
+}
+
+int xlb_stats_vip(struct xlb *x, __u32 vip_id, struct xlb_counters *out)
+{
+	if (vip_id >= x->max_vips)
+		return -ERANGE;
+	return percpu_sum(x, MAP_FD(x, XLB_MAP_VIP_STATS), vip_id, (__u64 *)out,
+			  NWORDS(*out));
+}
+
+int xlb_stats_backend(struct xlb *x, __u32 id, struct xlb_counters *out)
+{
+	if (id >= x->max_backends)
+		return -ERANGE;
+	return percpu_sum(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id, (__u64 *)out,
+			  NWORDS(*out));
+}
+
+int xlb_stats_vip_reset(struct xlb *x, __u32 vip_id)
+{
+	if (vip_id >= x->max_vips)
+		return -ERANGE;
+	return percpu_zero(x, MAP_FD(x, XLB_MAP_VIP_STATS), vip_id,
+			   NWORDS(struct xlb_counters));
+}
+
+int xlb_stats_backend_reset(struct xlb *x, __u32 id)
+{
+	if (id >= x->max_backends)
+		return -ERANGE;
+	return percpu_zero(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id,
+			   NWORDS(struct xlb_counters));
+}
