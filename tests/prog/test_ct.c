@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Connection-table behaviour and atomic ring switches, on the real object
+ * with BPF_PROG_TEST_RUN:
+ *  - an established flow keeps its backend when the ring is rewritten
+ *    without it, while new flows follow the new ring;
+ *  - a flow whose backend became unusable (or was deleted) is re-chosen and
+ *    the new choice recorded;
+ *  - a conntrack entry recorded for another VIP id is a miss;
+ *  - while a thread keeps switching a VIP's ring between two backend sets,
+ *    1,000,000 new flows each go to a backend of old U new, none hits an
+ *    unset slot, and established flows never move.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include "addr.h"
+#include "harness.h"
+
+#define VIP_ADDR "10.0.0.1"
+#define NBACKENDS 4
+#define RING_M 65537
+#define SWITCH_PACKETS 1000000
+#define ESTABLISHED 1000
+#define TIME_LIMIT_S 120
+
+static struct xlb *x;
+static int prog_fd;
+static __u32 be_addr[NBACKENDS + 1];
+static __u32 vip_id = 1;
+
+struct frame {
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct tcphdr tcp;
+} __attribute__((packed));
+
+static void mkframe(struct frame *f, __u32 saddr, __u16 sport, bool syn)
+{
+	memset(f, 0, sizeof(*f));
+	f->eth.h_proto = htons(ETH_P_IP);
+	f->ip.version = 4;
+	f->ip.ihl = 5;
+	f->ip.ttl = 64;
+	f->ip.protocol = IPPROTO_TCP;
+	f->ip.tot_len = htons(sizeof(f->ip) + sizeof(f->tcp));
+	f->ip.saddr = saddr;
+	inet_pton(AF_INET, VIP_ADDR, &f->ip.daddr);
+	f->tcp.source = htons(sport);
+	f->tcp.dest = htons(80);
+	f->tcp.doff = 5;
+	if (syn)
+		f->tcp.syn = 1;
+	else
+		f->tcp.ack = 1;
+}
+
+/* Send one frame; returns the backend (1..NBACKENDS) it was sent to, 0 if it
+ * was not sent, -1 if it went somewhere that is no backend. */
+static int send_frame(const struct frame *f)
+{
+	unsigned char out[256];
+	__u32 out_len = sizeof(out), retval, dst;
+	int i;
+
+	if (xt_run(prog_fd, f, sizeof(*f), out, &out_len, &retval) || retval != XDP_TX)
+		return 0;
+	if (out_len != sizeof(*f) + 20 || out[12] != 0x08 || out[13] != 0x00 || out[23] != 4)
+		return -1;
+	memcpy(&dst, out + 14 + 16, 4);
+	for (i = 1; i <= NBACKENDS; i++)
+		if (dst == be_addr[i])
+			return i;
+	return -1;
+}
+
+static int publish(const __u32 *ids, int n)
+{
+	static __u32 ring[RING_M];
+	int s;
+
+	for (s = 0; s < RING_M; s++)
+		ring[s] = ids[s % n];
+	return xlb_ring_publish(x, vip_id, ring, RING_M);
+}
+
+static int ct_backend(__u32 saddr, __u16 sport, __u32 *id)
+{
+	struct xlb_flow_key k = {};
+	struct xlb_flow f;
+
+	k.family = XLB_AF_INET;
+	k.proto = IPPROTO_TCP;
+	k.src[0] = saddr;
+	inet_pton(AF_INET, VIP_ADDR, &k.dst[0]);
+	k.sport = htons(sport);
+	k.dport = htons(80);
+	if (bpf_map_lookup_elem(xlb_map_fd(x, XLB_STR(XLB_MAP_CONNTRACK)), &k, &f))
+		return -errno;
+	*id = f.backend_id;
+	return 0;
+}
+
+static int set_backend(int id, __u8 flags)
+{
+	struct xlb_backend b = { .family = XLB_AF_INET, .flags = flags };
+
+	b.addr[0] = be_addr[id];
+	return xlb_backend_set(x, (__u32)id, &b);
+}
+
+static bool test_keeps_backend(void)
+{
+	__u32 one[] = { 1 }, two[] = { 2 }, c = htonl(0xc0000201), id;
+	struct frame f, g;
+
+	XT_ASSERT(!publish(one, 1), "publish");
+	mkframe(&f, c, 1000, true);
+	XT_ASSERT_EQ(send_frame(&f), 1);
+	mkframe(&f, c, 1000, false);
+	XT_ASSERT_EQ(send_frame(&f), 1);
+	XT_ASSERT(!publish(two, 1), "publish");
+	XT_ASSERT_EQ(send_frame(&f), 1);	/* established: stays */
+	XT_ASSERT(!ct_backend(c, 1000, &id), "conntrack entry");
+	XT_ASSERT_EQ(id, 1);
+	mkframe(&g, c, 1001, false);
+	XT_ASSERT_EQ(send_frame(&g), 2);	/* new flow: new ring */
+	mkframe(&g, c, 1002, true);
+	XT_ASSERT_EQ(send_frame(&g), 2);
+	return true;
+}
+
+static bool test_unusable_rechosen(void)
+{
+	__u32 two[] = { 2 }, c = htonl(0xc0000202), id;
+	struct xlb_counters before, after;
+	struct frame f;
+
+	XT_ASSERT(!publish((__u32[]){ 1 }, 1), "publish");
+	mkframe(&f, c, 2000, true);
+	XT_ASSERT_EQ(send_frame(&f), 1);
+	XT_ASSERT(!publish(two, 1), "publish");
+	mkframe(&f, c, 2000, false);
+	XT_ASSERT_EQ(send_frame(&f), 1);
+	XT_ASSERT(!set_backend(1, XLB_BE_F_UNUSABLE), "mark unusable");
+	XT_ASSERT(!xlb_stats_backend(x, 2, &before), "stats");
+	XT_ASSERT_EQ(send_frame(&f), 2);	/* re-chosen from the ring */
+	XT_ASSERT(!xlb_stats_backend(x, 2, &after), "stats");
+	XT_ASSERT_EQ(after.new_flows - before.new_flows, 1);
+	XT_ASSERT(!ct_backend(c, 2000, &id), "conntrack entry");
+	XT_ASSERT_EQ(id, 2);			/* and recorded */
+	XT_ASSERT(!set_backend(1, 0), "mark usable");
+	XT_ASSERT_EQ(send_frame(&f), 2);	/* stays on its new backend */
+	return true;
+}
+
+static bool test_deleted_rechosen(void)
+{
+	__u32 c = htonl(0xc0000203), id;
+	struct frame f;
+
+	XT_ASSERT(!publish((__u32[]){ 3 }, 1), "publish");
+	mkframe(&f, c, 3000, true);
+	XT_ASSERT_EQ(send_frame(&f), 3);
+	XT_ASSERT(!publish((__u32[]){ 4 }, 1), "publish");
+	XT_ASSERT(!xlb_backend_del(x, 3), "delete backend");
+	mkframe(&f, c, 3000, false);
+	XT_ASSERT_EQ(send_frame(&f), 4);
+	XT_ASSERT(!ct_backend(c, 3000, &id), "conntrack entry");
+	XT_ASSERT_EQ(id, 4);
+	XT_ASSERT(!set_backend(3, 0), "restore backend");
+	return true;
+}
+
+static bool test_other_vip_entry(void)
+{
+	struct xlb_flow_key k = {};
+	struct xlb_flow fl = { .backend_id = 1, .vip_id = 99 };
+	__u32 c = htonl(0xc0000204);
+	struct frame f;
+
+	k.family = XLB_AF_INET;
+	k.proto = IPPROTO_TCP;
+	k.src[0] = c;
+	inet_pton(AF_INET, VIP_ADDR, &k.dst[0]);
+	k.sport = htons(4000);
+	k.dport = htons(80);
+	XT_ASSERT(!bpf_map_update_elem(xlb_map_fd(x, XLB_STR(XLB_MAP_CONNTRACK)), &k, &fl, 0),
+		  "plant entry");
+	XT_ASSERT(!publish((__u32[]){ 2 }, 1), "publish");
+	mkframe(&f, c, 4000, false);
+	XT_ASSERT_EQ(send_frame(&f), 2);
+	return true;
+}
+
+static volatile int stop_switching;
+static long switches;
+static int switch_err;
+
+static void *switcher(void *arg)
+{
+	__u32 a[] = { 1, 2 }, b[] = { 3, 4 };
+
+	(void)arg;
+	while (!stop_switching) {
+		switch_err = publish((switches & 1) ? b : a, 2);
+		if (switch_err)
+			break;
+		switches++;
+	}
+	return NULL;
+}
+
+static bool test_switch_under_load(void)
+{
+	static int est_be[ESTABLISHED];
+	struct xlb_global_stats g0, g1;
+	pthread_t th;
+	struct frame f;
+	time_t t0 = time(NULL);
+	long i, bad = 0, notsent = 0, moved = 0, per_be[NBACKENDS + 1] = { 0 };
+	bool ok = true;
+
+	XT_ASSERT(!publish((__u32[]){ 1, 2 }, 2), "publish");
+	for (i = 0; i < ESTABLISHED; i++) {
+		mkframe(&f, htonl(0xc6000000 | (__u32)i), 5000, true);
+		est_be[i] = send_frame(&f);
+		XT_ASSERT(est_be[i] == 1 || est_be[i] == 2, "established flow %ld on %d", i, est_be[i]);
+	}
+	XT_ASSERT(!xlb_stats_global(x, &g0), "stats");
+	stop_switching = 0;
+	switches = 0;
+	XT_ASSERT(!pthread_create(&th, NULL, switcher, NULL), "thread");
+	for (i = 0; i < SWITCH_PACKETS; i++) {
+		int b;
+
+		if ((i & 0xffff) == 0 && time(NULL) - t0 > TIME_LIMIT_S) {
+			fprintf(stderr, "    time limit after %ld packets\n", i);
+			ok = false;
+			break;
+		}
+		if (i % 64 == 0) {
+			long e = (i / 64) % ESTABLISHED;
+
+			mkframe(&f, htonl(0xc6000000 | (__u32)e), 5000, false);
+			if (send_frame(&f) != est_be[e])
+				moved++;
+		}
+		/* A new flow each time: distinct (source, port). */
+		mkframe(&f, htonl(0x0a800000 | (__u32)(i >> 16)), (__u16)(i & 0xffff), true);
+		b = send_frame(&f);
+		if (b > 0)
+			per_be[b]++;
+		else if (b == 0)
+			notsent++;
+		else
+			bad++;
+	}
+	stop_switching = 1;
+	pthread_join(th, NULL);
+	XT_ASSERT(!xlb_stats_global(x, &g1), "stats");
+	printf("    %ld packets, %ld ring switches; per backend: %ld %ld %ld %ld\n", i, switches,
+	       per_be[1], per_be[2], per_be[3], per_be[4]);
+	XT_ASSERT_EQ(switch_err, 0);
+	XT_ASSERT(switches >= 10, "only %ld switches happened: no concurrency tested", switches);
+	XT_ASSERT_EQ(bad, 0);
+	XT_ASSERT_EQ(notsent, 0);
+	XT_ASSERT_EQ(moved, 0);
+	XT_ASSERT_EQ(g1.reason[XLB_R_RING_EMPTY_SLOT] - g0.reason[XLB_R_RING_EMPTY_SLOT], 0);
+	XT_ASSERT_EQ(g1.reason[XLB_R_NO_RING] - g0.reason[XLB_R_NO_RING], 0);
+	XT_ASSERT(per_be[1] && per_be[2] && per_be[3] && per_be[4],
+		  "both rings must have been seen");
+	return ok;
+}
+
+int main(void)
+{
+	struct xlb_vip_key k;
+	struct xlb_vip v = { .id = 1 };
+	struct xlb_config cfg;
+	int i, err;
+
+	err = xt_private_netns();
+	if (!err)
+		err = xt_load(&x, 42, 1 << 21);
+	if (err)
+		goto fail;
+	prog_fd = xlb_prog_fd(x);
+	err = xlb_config_get(x, &cfg);
+	if (err)
+		goto fail;
+	cfg.flags = XLB_CFG_F_STATIC_NH | XLB_CFG_F_SKIP_FIB;
+	cfg.nh_ifindex = 1;
+	err = xlb_config_set(x, &cfg);
+	for (i = 1; !err && i <= NBACKENDS; i++) {
+		be_addr[i] = htonl(0x0a010000 | (__u32)i);
+		err = set_backend(i, 0);
+	}
+	if (!err)
+		err = xlb_vip_key_parse(VIP_ADDR ":80/tcp", &k, NULL);
+	if (!err)
+		err = xlb_vip_set(x, &k, &v);
+	if (err)
+		goto fail;
+
+	xt_report("established flow keeps its backend after the ring drops it", test_keeps_backend());
+	xt_report("flow to an unusable backend is re-chosen and recorded", test_unusable_rechosen());
+	xt_report("flow to a deleted backend is re-chosen", test_deleted_rechosen());
+	xt_report("conntrack entry of another VIP id is a miss", test_other_vip_entry());
+	xt_report("ring switch under 1M new flows: old U new only, no unset slot",
+		  test_switch_under_load());
+	xlb_close(x);
+	return xt_summary("ct");
+fail:
+	fprintf(stderr, "setup failed: %s\n", strerror(-err));
+	xlb_close(x);
+	xt_failed++;
+	return xt_summary("ct");
+}
