@@ -185,19 +185,29 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 			char path[PATH_MAX];
 			const char *name = bpf_map__name(map);
 
-			if (strncmp(name, "xlb_", 4))
+			/* libbpf's internal maps (.rodata) are never pinned:
+			 * the seed must come from this load, not an old one. */
+			if (bpf_map__is_internal(map) || strncmp(name, "xlb_", 4))
 				continue;
 			err = pin_path(path, x->pin_root, "", name);
 			if (!err)
 				err = bpf_map__set_pin_path(map, path);
 			if (err)
 				goto out;
+			/* The kernel adds BPF_F_RDONLY_PROG to every devmap but
+			 * refuses it at creation; libbpf reuses a pin only with
+			 * identical flags. */
+			if (bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP_HASH && !access(path, F_OK))
+				bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_RDONLY_PROG);
 		}
 	}
 	err = xlb_bpf__load(x->skel);
 	if (err) {
-		pr_warn("xlb: cannot load the BPF object: %s%s\n", strerror(-err),
-			x->pin_root[0] ? " (maps pinned with another layout? see xlb_unpin_all)" : "");
+		pr_warn("xlb: cannot load the BPF object: %s%s%s\n", strerror(-err),
+			x->pin_root[0] ? "; pinned maps under " : "",
+			x->pin_root[0] ? x->pin_root : "");
+		if (x->pin_root[0])
+			pr_warn("xlb: if they exist, they must have the same layout and sizes (run with -v for libbpf's reason)\n");
 		goto out;
 	}
 	err = xlb_config_get(x, &cfg);

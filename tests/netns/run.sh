@@ -1,0 +1,589 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# Netns tests: real TCP through the real XDP load balancer.
+#
+#   client ---- router ---- lb        (xlb, native XDP, XDP_TX back out)
+#                 |  \
+#                 |   `---- be1       (xlb-decap, VIP on lo, TCP server)
+#                 `-------- be2       (xlb-decap, VIP on lo, TCP server)
+#
+# The client connects to the VIP; the router routes the VIP to the lb, the
+# lb encapsulates toward a backend and sends the packet back to the router,
+# which forwards it to the backend; the backend decapsulates in XDP and
+# answers the client directly (DSR).
+#
+# Usage: tests/netns/run.sh [TEST...]      (default: every test)
+# Prints PASS/FAIL/SKIP per test and ends with
+# "netns: N passed, N failed[, N skipped]".  Everything it creates carries
+# this run's pid and is removed on exit, error or interrupt.
+#
+# Environment: XLB_DECAP, LBSETUP override the binaries under .output/;
+# NETNS_CONNS sets the connections per e2e test (default 200).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+OUT=.output
+XLB_DECAP=${XLB_DECAP:-$OUT/xlb-decap}
+LBSETUP=${LBSETUP:-$OUT/tests/lbsetup}
+PY=/usr/bin/python3
+CONNS=${NETNS_CONNS:-200}
+
+ID=$$
+PIN_ROOT=/sys/fs/bpf/xlbtest-$ID
+NS_C=xlbt-$ID-client
+NS_R=xlbt-$ID-router
+NS_L=xlbt-$ID-lb
+NS_B1=xlbt-$ID-be1
+NS_B2=xlbt-$ID-be2
+NS_T=xlbt-$ID-tool
+PORT=8080
+
+# Addresses.  Router side of each link is .1 / ::1.
+C4=10.0.1.2 C6=fd00:1::2
+L4=10.0.2.2 L6=fd00:2::2
+B14=10.0.3.2 B16=fd00:3::2
+B24=10.0.4.2 B26=fd00:4::2
+VIP4=10.100.0.1          # IPv4 VIP, IPv4 backends (IPIP)
+VIP6=fd00:100::1         # IPv6 VIP, IPv6 backends (IP6IP6)
+VIP46=10.100.0.2         # IPv4 VIP, IPv6 backends (4-in-6)
+LINK_MTU=1600            # >= 1500 + 40: the encapsulated frame must fit
+
+TMP=
+NAMESPACES=()
+BG_PIDS=()
+LB_UP=0
+TOPO_ERR=
+npass=0 nfail=0 nskip=0
+MSG=
+
+log() { echo "  $*"; }
+
+# ---------------------------------------------------------------- teardown
+
+# Our background processes that are still running.  Asking the shell's job
+# table, not ps, means a recycled pid is never taken for ours.
+our_running() {
+	local running pid
+
+	running=" $(jobs -pr | tr '\n' ' ') "
+	for pid in "${BG_PIDS[@]}"; do
+		case "$running" in *" $pid "*) echo "$pid" ;; esac
+	done
+}
+
+cleanup() {
+	local ns pid dir ifdir i left
+
+	trap - EXIT INT TERM
+	left=$(our_running)
+	for pid in $left; do
+		kill "$pid" 2>/dev/null
+	done
+	for i in $(seq 1 50); do
+		left=$(our_running)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	for pid in $left; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if [ "$LB_UP" = 1 ] || [ -d "$PIN_ROOT/lb" ]; then
+		timeout 20 "$LBSETUP" down --pin-root "$PIN_ROOT/lb" --iface lv >/dev/null 2>&1
+	fi
+	for dir in "$PIN_ROOT"/decap-*; do
+		[ -d "$dir" ] || continue
+		for ifdir in "$dir"/*; do
+			[ -d "$ifdir" ] || continue
+			timeout 20 "$XLB_DECAP" detach "${ifdir##*/}" --pin-root "$dir" >/dev/null 2>&1
+		done
+	done
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	# Only ever our own root: its name carries our pid.
+	case "$PIN_ROOT" in
+	/sys/fs/bpf/xlbtest-"$ID") rm -rf "$PIN_ROOT" ;;
+	esac
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+
+# A trap runs with the redirections of whatever command it interrupts, so
+# it reports on a descriptor of its own.
+exec 9>&2
+trap cleanup EXIT
+trap 'echo "netns: interrupted" >&9; exit 130' INT
+trap 'echo "netns: terminated" >&9; exit 143' TERM
+
+# Run a command in the background and wait for it, so that a signal to this
+# script is handled at once rather than after the command ends.  The
+# command must be a program, not a shell function, so that the pid we kill
+# on cleanup is the program's.
+fg_run() {
+	local pid rc
+
+	"$@" 9>&- &
+	pid=$!
+	BG_PIDS+=("$pid")
+	wait "$pid"
+	rc=$?
+	unset 'BG_PIDS[-1]'
+	return $rc
+}
+
+# ---------------------------------------------------------------- helpers
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# nsenter keeps our mount namespace, so /sys/fs/bpf stays visible (trap 1).
+nsb() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+
+ns_add() {
+	ip netns add "$1" || return 1
+	NAMESPACES+=("$1")
+	nsx "$1" ip link set lo up
+}
+
+# New namespaces start with kernel defaults (trap 7): say what we want.
+ns_sysctls() {
+	local ns=$1 fwd=$2 k
+
+	nsx "$ns" sysctl -qw net.ipv4.ip_forward="$fwd" \
+		net.ipv6.conf.all.forwarding="$fwd" \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 || return 1
+	for k in all default lo; do
+		nsx "$ns" sysctl -qw net.ipv4.conf.$k.rp_filter=0 || return 1
+	done
+}
+
+dev_sysctls() {
+	local ns=$1 dev=$2
+
+	nsx "$ns" sysctl -qw net.ipv4.conf."$dev".rp_filter=0 \
+		net.ipv6.conf."$dev".accept_dad=0
+}
+
+# Wait until both ends of a veth are operationally UP.  A fresh veth
+# sometimes stays NO-CARRIER until it is bounced (trap 11).
+wait_up() {
+	local ns1=$1 d1=$2 ns2=$3 d2=$4 i
+
+	for i in $(seq 1 60); do
+		if nsx "$ns1" ip -o link show dev "$d1" | grep -q 'state UP' &&
+		   nsx "$ns2" ip -o link show dev "$d2" | grep -q 'state UP'; then
+			return 0
+		fi
+		if [ "$i" = 20 ] || [ "$i" = 40 ]; then
+			nsx "$ns2" ip link set dev "$d2" down
+			nsx "$ns2" ip link set dev "$d2" up
+			nsx "$ns1" ip link set dev "$d1" down
+			nsx "$ns1" ip link set dev "$d1" up
+		fi
+		sleep 0.1
+	done
+	TOPO_ERR="veth $d1/$d2 not UP after 6 s"
+	return 1
+}
+
+# veth between $ns1/$d1 (address $a1 $a16) and $ns2/$d2 ($a2 $a26).
+link() {
+	local ns1=$1 d1=$2 a1=$3 a16=$4 ns2=$5 d2=$6 a2=$7 a26=$8 mtu=$9
+
+	nsx "$ns1" ip link add name "$d1" mtu "$mtu" type veth \
+		peer name "$d2" mtu "$mtu" netns "$ns2" || return 1
+	dev_sysctls "$ns1" "$d1" && dev_sysctls "$ns2" "$d2" || return 1
+	nsx "$ns1" ip addr add "$a1/24" dev "$d1" || return 1
+	nsx "$ns1" ip addr add "$a16/64" dev "$d1" nodad || return 1
+	nsx "$ns2" ip addr add "$a2/24" dev "$d2" || return 1
+	nsx "$ns2" ip addr add "$a26/64" dev "$d2" nodad || return 1
+	nsx "$ns1" ip link set dev "$d1" up && nsx "$ns2" ip link set dev "$d2" up || return 1
+	wait_up "$ns1" "$d1" "$ns2" "$d2"
+}
+
+decap_attach() {
+	local ns=$1 dev=$2
+	shift 2
+
+	nsb "$ns" timeout 20 "$XLB_DECAP" attach "$dev" "$@" \
+		--pin-root "$PIN_ROOT/decap-${ns##*-}" >/dev/null
+}
+
+decap_stat() {
+	local ns=$1 dev=$2 counter=$3
+
+	nsb "$ns" timeout 20 "$XLB_DECAP" stats "$dev" --pin-root "$PIN_ROOT/decap-${ns##*-}" |
+		awk -v c="$counter" '$1 == c { print $2 }'
+}
+
+# A TCP server per backend: reads the whole request, answers
+# "<name> <bytes received>".  Dual-stack, so one serves every test.
+write_scripts() {
+	cat >"$TMP/server.py" <<'EOF'
+import socket, socketserver, sys
+
+name, port = sys.argv[1], int(sys.argv[2])
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.settimeout(5)
+        n = 0
+        while True:
+            b = self.request.recv(65536)
+            if not b:
+                break
+            n += len(b)
+        self.request.sendall(("%s %d\n" % (name, n)).encode())
+
+class Server(socketserver.ThreadingTCPServer):
+    address_family = socket.AF_INET6
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+Server(("::", port), Handler).serve_forever()
+EOF
+	# Sequential connections; request sizes vary so that full-size
+	# segments (1500-byte frames, encapsulated above 1500) are carried.
+	cat >"$TMP/client.py" <<'EOF'
+import socket, sys
+
+host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sizes = [64, 3000, 20000]
+ok, errors, per = 0, [], {}
+for i in range(count):
+    size = sizes[i % len(sizes)]
+    try:
+        s = socket.create_connection((host, port), timeout=3)
+        s.settimeout(3)
+        s.sendall(b"x" * size)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        s.close()
+        words = data.decode().split()
+        if len(words) != 2 or int(words[1]) != size:
+            raise RuntimeError("reply %r to a %d-byte request" % (data, size))
+        per[words[0]] = per.get(words[0], 0) + 1
+        ok += 1
+    except Exception as e:
+        errors.append("connection %d: %r" % (i, e))
+        if len(errors) >= 5:
+            break
+print("ok %d failed %d %s" % (ok, len(errors),
+      " ".join("%s %d" % kv for kv in sorted(per.items()))))
+for e in errors:
+    print("error " + e)
+EOF
+}
+
+start_server() {
+	local ns=$1 name=$2 i
+
+	# Not through a shell function: $! must be the process itself
+	# (ip execs timeout), so that killing it ends the server.  timeout
+	# bounds its life even if this script is killed with -9.
+	ip netns exec "$ns" timeout 1800 "$PY" "$TMP/server.py" "$name" "$PORT" \
+		>"$TMP/server-$name.log" 2>&1 9>&- &
+	BG_PIDS+=("$!")
+	for i in $(seq 1 50); do
+		nsx "$ns" ss -Hltn "sport = :$PORT" | grep -q . && return 0
+		sleep 0.1
+	done
+	TOPO_ERR="server on $name not listening after 5 s"
+	return 1
+}
+
+topology() {
+	local ns
+
+	ns_add "$NS_C" && ns_add "$NS_R" && ns_add "$NS_L" &&
+		ns_add "$NS_B1" && ns_add "$NS_B2" || { TOPO_ERR="ip netns add failed"; return 1; }
+	ns_sysctls "$NS_C" 0 && ns_sysctls "$NS_R" 1 && ns_sysctls "$NS_B1" 0 &&
+		ns_sysctls "$NS_B2" 0 || { TOPO_ERR="sysctl failed"; return 1; }
+	# The lb forwards what XDP hands to the kernel (neighbour unknown).
+	ns_sysctls "$NS_L" 1 || { TOPO_ERR="sysctl failed"; return 1; }
+	for ns in "$NS_B1" "$NS_B2"; do
+		# DSR: the VIP on lo must not be announced or answered in ARP.
+		nsx "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2 || { TOPO_ERR="sysctl failed"; return 1; }
+	done
+
+	link "$NS_C" cv "$C4" "$C6" "$NS_R" rc 10.0.1.1 fd00:1::1 1500 &&
+		link "$NS_L" lv "$L4" "$L6" "$NS_R" rl 10.0.2.1 fd00:2::1 "$LINK_MTU" &&
+		link "$NS_B1" bv "$B14" "$B16" "$NS_R" rb1 10.0.3.1 fd00:3::1 "$LINK_MTU" &&
+		link "$NS_B2" bv "$B24" "$B26" "$NS_R" rb2 10.0.4.1 fd00:4::1 "$LINK_MTU" ||
+		{ TOPO_ERR=${TOPO_ERR:-"veth setup failed"}; return 1; }
+
+	# Checksums stay partial otherwise and are wrong after XDP (trap 4).
+	nsx "$NS_C" ethtool -K cv tx off >/dev/null || { TOPO_ERR="ethtool -K cv tx off failed"; return 1; }
+
+	nsx "$NS_C" ip route add default via 10.0.1.1 &&
+		nsx "$NS_C" ip -6 route add default via fd00:1::1 &&
+		nsx "$NS_L" ip route add default via 10.0.2.1 &&
+		nsx "$NS_L" ip -6 route add default via fd00:2::1 &&
+		nsx "$NS_B1" ip route add default via 10.0.3.1 &&
+		nsx "$NS_B1" ip -6 route add default via fd00:3::1 &&
+		nsx "$NS_B2" ip route add default via 10.0.4.1 &&
+		nsx "$NS_B2" ip -6 route add default via fd00:4::1 &&
+		nsx "$NS_R" ip route add 10.100.0.0/24 via "$L4" &&
+		nsx "$NS_R" ip -6 route add fd00:100::/64 via "$L6" ||
+		{ TOPO_ERR="routes failed"; return 1; }
+
+	for ns in "$NS_B1" "$NS_B2"; do
+		nsx "$ns" ip addr add "$VIP4/32" dev lo &&
+			nsx "$ns" ip addr add "$VIP46/32" dev lo &&
+			nsx "$ns" ip addr add "$VIP6/128" dev lo nodad ||
+			{ TOPO_ERR="VIP on lo failed"; return 1; }
+	done
+
+	# Frames the lb sends back with XDP_TX vanish unless the receiving
+	# veth runs XDP too (trap 3).  The decapsulator with an address no
+	# tunnel packet uses is a pass-through that also counts them.
+	decap_attach "$NS_R" rl 10.0.2.1 || { TOPO_ERR="xlb-decap attach on the router failed"; return 1; }
+	decap_attach "$NS_B1" bv "$B14" "$B16" || { TOPO_ERR="xlb-decap attach on be1 failed"; return 1; }
+	decap_attach "$NS_B2" bv "$B24" "$B26" || { TOPO_ERR="xlb-decap attach on be2 failed"; return 1; }
+
+	write_scripts
+	start_server "$NS_B1" be1 && start_server "$NS_B2" be2
+}
+
+lb_up() {
+	local out
+
+	out=$(nsb "$NS_L" timeout 30 "$LBSETUP" up --pin-root "$PIN_ROOT/lb" --iface lv "$@" 2>&1) || {
+		MSG="lbsetup up failed: $(echo "$out" | tail -n1)"
+		return 1
+	}
+	LB_UP=1
+}
+
+lb_down() {
+	local out
+
+	[ "$LB_UP" = 1 ] || return 0
+	LB_UP=0
+	out=$(nsb "$NS_L" timeout 30 "$LBSETUP" down --pin-root "$PIN_ROOT/lb" --iface lv 2>&1) || {
+		MSG="lbsetup down failed: $out"
+		return 1
+	}
+	if nsx "$NS_L" ip -o link show dev lv | grep -q ' xdp'; then
+		MSG="XDP still attached to lv after lbsetup down"
+		return 1
+	fi
+}
+
+# "$1" is the "lbsetup stats" output; prints the value of line "$2 $3".
+stat_of() {
+	awk -v a="$2" -v b="$3" '$1 == a && $2 == b { v = ($1 == "backend" ? $6 : $3) } END { print v + 0 }' <<<"$1"
+}
+
+# ---------------------------------------------------------------- tests
+
+# The operator tool itself: errors, attach/show/stats/detach, pins, modes.
+test_decap_cli() {
+	local root=$PIN_ROOT/decap-tool out rc f
+
+	[ -x "$XLB_DECAP" ] || { MSG="not built: $XLB_DECAP (run make)"; return 1; }
+	ns_add "$NS_T" || { MSG="ip netns add failed"; return 1; }
+	nsx "$NS_T" ip link add name ta type veth peer name tb &&
+		nsx "$NS_T" ip link set ta up && nsx "$NS_T" ip link set tb up ||
+		{ MSG="veth setup failed"; return 1; }
+
+	out=$(nsb "$NS_T" "$XLB_DECAP" attach ta 10.0.0.1 10.0.0.300 --pin-root "$root" 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && grep -q "10.0.0.300" <<<"$out" ||
+		{ MSG="bad address: rc $rc, '$out'"; return 1; }
+	out=$(nsb "$NS_T" "$XLB_DECAP" attach nosuchdev 10.0.0.1 --pin-root "$root" 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && grep -q "nosuchdev" <<<"$out" ||
+		{ MSG="bad interface: rc $rc, '$out'"; return 1; }
+	out=$(nsb "$NS_T" "$XLB_DECAP" frobnicate 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && grep -q "frobnicate" <<<"$out" ||
+		{ MSG="bad command: rc $rc, '$out'"; return 1; }
+	out=$(nsb "$NS_T" "$XLB_DECAP" attach lo 10.0.0.1 --pin-root "$root" 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && grep -q -- "--generic" <<<"$out" ||
+		{ MSG="native on lo: rc $rc, '$out'"; return 1; }
+	[ ! -e "$root" ] || { MSG="failed attaches left pins in $root"; return 1; }
+	nsb "$NS_T" "$XLB_DECAP" help | grep -q "attach IFACE ADDR" ||
+		{ MSG="help does not describe attach"; return 1; }
+
+	out=$(nsb "$NS_T" "$XLB_DECAP" attach ta 10.0.0.1 fd00::1 --pin-root "$root" 2>&1) ||
+		{ MSG="attach failed: $out"; return 1; }
+	nsx "$NS_T" ip -o link show dev ta | grep -q ' xdp ' ||
+		{ MSG="no native XDP on ta after attach"; return 1; }
+	for f in link xlb_decap_addrs_v1 xlb_decap_stats_v1; do
+		[ -e "$root/ta/$f" ] || { MSG="missing pin $root/ta/$f"; return 1; }
+	done
+	out=$(nsb "$NS_T" "$XLB_DECAP" attach ta 10.0.0.2 --pin-root "$root" 2>&1) &&
+		{ MSG="second attach succeeded"; return 1; }
+	grep -q "already attached" <<<"$out" || { MSG="second attach: '$out'"; return 1; }
+	out=$(nsb "$NS_T" "$XLB_DECAP" sh ta -j --pin-root "$root" 2>&1) ||
+		{ MSG="show failed: $out"; return 1; }
+	grep -q '"attached":true' <<<"$out" && grep -q '"10.0.0.1"' <<<"$out" &&
+		grep -q '"fd00::1"' <<<"$out" || { MSG="show -j: '$out'"; return 1; }
+	out=$(nsb "$NS_T" "$XLB_DECAP" st ta --pin-root "$root" 2>&1) ||
+		{ MSG="stats failed: $out"; return 1; }
+	[ "$(awk '{ print $1 }' <<<"$out" | tr '\n' ' ')" = "decap4 decap6 not_ours malformed " ] ||
+		{ MSG="stats: '$out'"; return 1; }
+	out=$(nsb "$NS_T" "$XLB_DECAP" detach ta --pin-root "$root" 2>&1) ||
+		{ MSG="detach failed: $out"; return 1; }
+	nsx "$NS_T" ip -o link show dev ta | grep -q ' xdp' &&
+		{ MSG="XDP still on ta after detach"; return 1; }
+	[ ! -e "$root" ] || { MSG="detach left $root"; return 1; }
+	nsb "$NS_T" "$XLB_DECAP" detach ta --pin-root "$root" >/dev/null 2>&1 &&
+		{ MSG="detach of nothing succeeded"; return 1; }
+
+	out=$(nsb "$NS_T" "$XLB_DECAP" attach ta 10.0.0.1 --generic --pin-root "$root" 2>&1) ||
+		{ MSG="generic attach failed: $out"; return 1; }
+	nsx "$NS_T" ip -o link show dev ta | grep -q ' xdpgeneric ' ||
+		{ MSG="no generic XDP on ta after attach --generic"; return 1; }
+	# The pins outlive the interface; detach still cleans up.
+	nsx "$NS_T" ip link del ta
+	out=$(nsb "$NS_T" "$XLB_DECAP" detach ta --pin-root "$root" 2>&1) ||
+		{ MSG="detach after the interface went away failed: $out"; return 1; }
+	[ ! -e "$root" ] || { MSG="detach left $root"; return 1; }
+	return 0
+}
+
+# Drive $CONNS connections to $1 through the lb set up with the remaining
+# arguments and check that both backends served and the lb transmitted.
+e2e() {
+	local vip=$1 tunnel=$2 out stats res ok n1 n2 tx drop d1 d2 d1b d2b p1 p2
+	shift 2
+
+	[ -z "$TOPO_ERR" ] || { MSG="topology: $TOPO_ERR"; return 1; }
+	d1b=$(decap_stat "$NS_B1" bv "$tunnel")
+	d2b=$(decap_stat "$NS_B2" bv "$tunnel")
+	lb_up "$@" || return 1
+
+	fg_run ip netns exec "$NS_C" timeout 180 "$PY" "$TMP/client.py" "$vip" "$PORT" "$CONNS" \
+		>"$TMP/client.out" 2>&1
+	out=$(cat "$TMP/client.out")
+	stats=$(nsb "$NS_L" timeout 30 "$LBSETUP" stats --pin-root "$PIN_ROOT/lb" 2>&1)
+	res=$?
+	lb_down || return 1
+	[ $res -eq 0 ] || { MSG="lbsetup stats failed: $(tail -n1 <<<"$stats")"; return 1; }
+
+	read -r _ ok _ <<<"$(head -n1 <<<"$out")"
+	n1=$(awk '{ for (i = 5; i < NF; i += 2) if ($i == "be1") print $(i + 1) }' <<<"$(head -n1 <<<"$out")")
+	n2=$(awk '{ for (i = 5; i < NF; i += 2) if ($i == "be2") print $(i + 1) }' <<<"$(head -n1 <<<"$out")")
+	tx=$(stat_of "$stats" verdict tx)
+	drop=$(stat_of "$stats" verdict drop)
+	p1=$(stat_of "$stats" backend 1)
+	p2=$(stat_of "$stats" backend 2)
+	d1=$(( $(decap_stat "$NS_B1" bv "$tunnel") - d1b ))
+	d2=$(( $(decap_stat "$NS_B2" bv "$tunnel") - d2b ))
+	log "client: $(head -n1 <<<"$out")"
+	log "lb: tx $tx drop $drop pass $(stat_of "$stats" verdict pass) (no_neigh $(stat_of "$stats" reason no_neigh)), backend packets $p1/$p2; $tunnel be1 $d1 be2 $d2"
+
+	if [ "${ok:-0}" != "$CONNS" ]; then
+		MSG="${ok:-0}/$CONNS connections completed: $(grep -m1 '^error' <<<"$out" || tail -n1 <<<"$out")"
+		return 1
+	fi
+	[ "${n1:-0}" -gt 0 ] && [ "${n2:-0}" -gt 0 ] ||
+		{ MSG="not both backends answered: be1 ${n1:-0}, be2 ${n2:-0}"; return 1; }
+	[ "$tx" -gt 0 ] || { MSG="lb counted no XDP_TX"; return 1; }
+	[ "$drop" -eq 0 ] || { MSG="lb dropped $drop packets"; return 1; }
+	[ "$p1" -gt 0 ] && [ "$p2" -gt 0 ] ||
+		{ MSG="lb backend counters: $p1/$p2 packets"; return 1; }
+	[ "$d1" -gt 0 ] && [ "$d2" -gt 0 ] ||
+		{ MSG="backends decapsulated $d1/$d2 $tunnel packets"; return 1; }
+	return 0
+}
+
+test_e2e_tcp() {
+	e2e "$VIP4" decap4 --vip "$VIP4:$PORT/tcp" --backend "1=$B14" --backend "2=$B24"
+}
+
+test_e2e_tcp6() {
+	e2e "$VIP6" decap6 --vip "[$VIP6]:$PORT/tcp" --backend "1=$B16" --backend "2=$B26"
+}
+
+test_e2e_4in6() {
+	e2e "$VIP46" decap6 --vip "$VIP46:$PORT/tcp" --backend "1=$B16" --backend "2=$B26"
+}
+
+ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6)
+
+# ---------------------------------------------------------------- main
+
+run_test() {
+	local name=$1 rc
+
+	MSG=
+	"test_$name"
+	rc=$?
+	lb_down >/dev/null 2>&1
+	if [ $rc -eq 0 ]; then
+		echo "PASS $name"
+		npass=$((npass + 1))
+	elif [ $rc -eq 77 ]; then
+		echo "SKIP $name: $MSG"
+		nskip=$((nskip + 1))
+	else
+		echo "FAIL $name: ${MSG:-exit $rc}"
+		nfail=$((nfail + 1))
+	fi
+}
+
+skip_all() {
+	local t
+
+	for t in "${TESTS[@]}"; do
+		echo "SKIP $t: $1"
+		nskip=$((nskip + 1))
+	done
+}
+
+summary() {
+	if [ "$nskip" -gt 0 ]; then
+		echo "netns: $npass passed, $nfail failed, $nskip skipped"
+	else
+		echo "netns: $npass passed, $nfail failed"
+	fi
+}
+
+TESTS=("$@")
+[ ${#TESTS[@]} -gt 0 ] || TESTS=("${ALL_TESTS[@]}")
+for t in "${TESTS[@]}"; do
+	if ! declare -F "test_$t" >/dev/null; then
+		echo "netns: unknown test '$t' (tests: ${ALL_TESTS[*]})" >&2
+		exit 2
+	fi
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip_all "needs root"
+elif [ ! -x "$PY" ]; then
+	skip_all "$PY not found"
+else
+	missing=
+	for b in "$XLB_DECAP" "$LBSETUP"; do
+		[ -x "$b" ] || missing="$missing $b"
+	done
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	TMP=$(mktemp -d "/tmp/xlbtest-$ID.XXXXXX")
+	if [ -n "$missing" ]; then
+		TOPO_ERR="not built:$missing (run make)"
+	else
+		topology
+	fi
+	for t in "${TESTS[@]}"; do
+		if [ -n "$TOPO_ERR" ] && [ "$t" != decap_cli ]; then
+			echo "FAIL $t: topology: $TOPO_ERR"
+			nfail=$((nfail + 1))
+			continue
+		fi
+		run_test "$t"
+	done
+fi
+summary
+[ "$nfail" -eq 0 ]
