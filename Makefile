@@ -59,6 +59,7 @@ all: $(BPF_OBJS) $(SKELS) $(LIB) $(PROGS) $(TEST_PROGS) $(BENCH_PROGS)
 help:
 	@echo 'make            build the BPF objects, skeletons, library, tools and tests'
 	@echo 'make deps       install every Debian package the build and tests need (root)'
+	@echo 'make demo       install deps, build, and balance real TCP traffic across backends in netns (root)'
 	@echo 'make check      run every test (unit, packet, netns; root); ends "N passed, N failed"'
 	@echo 'make bench      print the data plane cost per packet (root)'
 	@echo 'make install    install tools and objects under $$(DESTDIR)$$(PREFIX)'
@@ -123,6 +124,12 @@ check: all
 
 bench: all
 	$(Q)./tests/bench/run.sh
+
+# The newcomer's first command: install what is missing, build, run the demo.
+demo:
+	$(Q)./tools/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tools/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb
