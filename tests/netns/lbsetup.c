@@ -10,6 +10,7 @@
  *              [--ring-size M]
  *   lbsetup down --pin-root DIR --iface IF
  *   lbsetup stats --pin-root DIR
+ *   lbsetup backend-down --pin-root DIR --id N
  *
  * Every invocation must use the same map sizes, because reopening pinned
  * maps of another size fails; lbsetup therefore uses fixed ones.
@@ -41,6 +42,7 @@ struct lb_args {
 	bool generic;
 	__u32 seed;
 	__u32 ring_size;
+	__u32 down_id;
 	int nbe;
 	__u32 be_id[LB_MAX_CMD_BACKENDS];
 	struct xlb_backend be[LB_MAX_CMD_BACKENDS];
@@ -55,12 +57,17 @@ static void usage(FILE *f)
 		"             [--ring-size M]\n"
 		"  lbsetup down --pin-root DIR --iface IF\n"
 		"  lbsetup stats --pin-root DIR\n"
+		"  lbsetup backend-down --pin-root DIR --id N\n"
 		"\n"
 		"up loads the LB with its maps pinned under DIR, attaches it to IF (native\n"
 		"XDP unless --generic), sets VIP id %d and the backends, and publishes a\n"
 		"ring of M slots (default %d) filled with the backend ids round robin.\n"
 		"down detaches from IF and removes every pin under DIR.  stats prints the\n"
-		"global verdict and reason counters and the VIP's and backends' counters.\n",
+		"global verdict and reason counters and the VIP's and backends' counters.\n"
+		"backend-down takes backend N out of service: it republishes the ring\n"
+		"(same size) round robin over the other backends in it, then marks N\n"
+		"unusable, so that N's flows are re-chosen while the other backends' flows\n"
+		"stay where they are.\n",
 		LB_VIP_ID, XLB_DEF_RING_SIZE);
 }
 
@@ -211,6 +218,91 @@ static int cmd_down(const struct lb_args *a)
 	return err ? err : err2;
 }
 
+/*
+ * Take a backend out of service the way the daemon will: publish a ring
+ * without it first, then mark it unusable.  In that order no packet ever
+ * finds the backend in the ring once it is unusable (which would be a
+ * backend_unusable drop); its flows are re-chosen from the new ring, and
+ * the connection table keeps every other flow on its backend.
+ */
+static int cmd_backend_down(const struct lb_args *a)
+{
+	struct xlb_backend b;
+	struct xlb *x = NULL;
+	struct stat st;
+	__u32 *ring = NULL, *keep = NULL, m = 0, nkeep = 0, i, j;
+	bool seen;
+	int err;
+
+	if (!a->down_id) {
+		pr_warn("lbsetup: backend-down needs --id N\n");
+		return -EINVAL;
+	}
+	if (stat(a->pin_root, &st)) {
+		err = -errno;
+		pr_warn("lbsetup: no LB pinned at %s: %s\n", a->pin_root, strerror(-err));
+		return err;
+	}
+	err = open_lb(a, &x);
+	if (err)
+		return err;
+	err = xlb_backend_get(x, a->down_id, &b);
+	if (!err && !b.family)
+		err = -ENOENT;
+	if (err) {
+		pr_warn("lbsetup: no backend %u: %s\n", a->down_id, strerror(-err));
+		goto out;
+	}
+	err = xlb_ring_read(x, LB_VIP_ID, &ring, &m);
+	if (err) {
+		pr_warn("lbsetup: cannot read the ring of VIP %d: %s\n", LB_VIP_ID, strerror(-err));
+		goto out;
+	}
+	/* The other backends in the ring, in order of first appearance. */
+	keep = calloc(m, sizeof(*keep));
+	if (!keep) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < m; i++) {
+		if (!ring[i] || ring[i] == a->down_id)
+			continue;
+		for (seen = false, j = 0; j < nkeep && !seen; j++)
+			seen = keep[j] == ring[i];
+		if (!seen)
+			keep[nkeep++] = ring[i];
+	}
+	if (!nkeep) {
+		pr_warn("lbsetup: backend %u is the last one in the ring; not taking it out\n",
+			a->down_id);
+		err = -EBUSY;
+		goto out;
+	}
+	for (i = 0; i < m; i++)
+		ring[i] = keep[i % nkeep];
+	err = xlb_ring_publish(x, LB_VIP_ID, ring, m);
+	if (err) {
+		pr_warn("lbsetup: cannot publish a ring of %u slots: %s\n", m, strerror(-err));
+		goto out;
+	}
+	b.flags |= XLB_BE_F_UNUSABLE;
+	err = xlb_backend_set(x, a->down_id, &b);
+	if (err) {
+		pr_warn("lbsetup: cannot mark backend %u unusable: %s\n", a->down_id,
+			strerror(-err));
+		goto out;
+	}
+	printf("lbsetup: ring of VIP %d republished (%u slots) over backends", LB_VIP_ID, m);
+	for (j = 0; j < nkeep; j++)
+		printf(" %u", keep[j]);
+	printf(", backend %u marked unusable\n", a->down_id);
+out:
+	xlb_close(x);
+	free(ring);
+	free(keep);
+	return err;
+}
+
 static void print_counters(const char *what, __u32 id, const struct xlb_counters *c)
 {
 	printf("%s %u packets %llu bytes %llu new_flows %llu\n", what, id,
@@ -246,7 +338,8 @@ static int cmd_stats(const struct lb_args *a)
 	for (i = 0; i <= 4; i++)
 		printf("verdict %s %llu\n", xlb_verdict_name(i), (unsigned long long)g.verdict[i]);
 	for (i = 0; i < XLB_R_MAX; i++)
-		printf("reason %s %llu\n", xlb_reason_name(i), (unsigned long long)g.reason[i]);
+		printf("reason %s %llu %s\n", xlb_reason_name(i), (unsigned long long)g.reason[i],
+		       xlb_reason_kind(i));
 	err = xlb_stats_vip(x, LB_VIP_ID, &c);
 	if (err)
 		goto out;
@@ -257,10 +350,11 @@ static int cmd_stats(const struct lb_args *a)
 		err = xlb_stats_backend(x, id, &c);
 		if (err)
 			goto out;
-		printf("backend %u addr %s packets %llu bytes %llu new_flows %llu\n", id,
-		       xlb_addr_fmt(b.addr, b.family, buf, sizeof(buf)),
+		printf("backend %u addr %s packets %llu bytes %llu new_flows %llu state %s\n",
+		       id, xlb_addr_fmt(b.addr, b.family, buf, sizeof(buf)),
 		       (unsigned long long)c.packets, (unsigned long long)c.bytes,
-		       (unsigned long long)c.new_flows);
+		       (unsigned long long)c.new_flows,
+		       b.flags & XLB_BE_F_UNUSABLE ? "unusable" : "usable");
 	}
 out:
 	if (err)
@@ -279,6 +373,7 @@ int main(int argc, char **argv)
 		{ "vip", required_argument, NULL, 'V' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ring-size", required_argument, NULL, 'r' },
+		{ "id", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -311,6 +406,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			err = parse_u32("--ring-size", optarg, 1, XLB_MAX_RING_SIZE, &a.ring_size);
+			break;
+		case 'n':
+			err = parse_u32("--id", optarg, 1, LB_MAX_BACKENDS - 1, &a.down_id);
 			break;
 		case 'v':
 			verbose++;
@@ -349,8 +447,11 @@ int main(int argc, char **argv)
 		err = cmd_down(&a);
 	else if (!strcmp(a.cmd, "stats"))
 		err = cmd_stats(&a);
+	else if (!strcmp(a.cmd, "backend-down"))
+		err = cmd_backend_down(&a);
 	else {
-		pr_warn("lbsetup: unknown command '%s': expected up, down, stats or help\n", a.cmd);
+		pr_warn("lbsetup: unknown command '%s': expected up, down, stats, backend-down"
+			" or help\n", a.cmd);
 		return 2;
 	}
 	return err ? 1 : 0;

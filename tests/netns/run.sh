@@ -22,6 +22,8 @@
 # NETNS_CONNS sets the connections per e2e test (default 200).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh || exit 1
 
 OUT=.output
 XLB_DECAP=${XLB_DECAP:-$OUT/xlb-decap}
@@ -50,10 +52,8 @@ VIP46=10.100.0.2         # IPv4 VIP, IPv6 backends (4-in-6)
 LINK_MTU=1600            # >= 1500 + 40: the encapsulated frame must fit
 
 TMP=
-NAMESPACES=()
-BG_PIDS=()
 LB_UP=0
-TOPO_ERR=
+LB_IFACE=lv
 npass=0 nfail=0 nskip=0
 MSG=
 
@@ -61,51 +61,9 @@ log() { echo "  $*"; }
 
 # ---------------------------------------------------------------- teardown
 
-# Our background processes that are still running.  Asking the shell's job
-# table, not ps, means a recycled pid is never taken for ours.
-our_running() {
-	local running pid
-
-	running=" $(jobs -pr | tr '\n' ' ') "
-	for pid in "${BG_PIDS[@]}"; do
-		case "$running" in *" $pid "*) echo "$pid" ;; esac
-	done
-}
-
 cleanup() {
-	local ns pid dir ifdir i left
-
 	trap - EXIT INT TERM
-	left=$(our_running)
-	for pid in $left; do
-		kill "$pid" 2>/dev/null
-	done
-	for i in $(seq 1 50); do
-		left=$(our_running)
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	for pid in $left; do
-		kill -KILL "$pid" 2>/dev/null
-	done
-	if [ "$LB_UP" = 1 ] || [ -d "$PIN_ROOT/lb" ]; then
-		timeout 20 "$LBSETUP" down --pin-root "$PIN_ROOT/lb" --iface lv >/dev/null 2>&1
-	fi
-	for dir in "$PIN_ROOT"/decap-*; do
-		[ -d "$dir" ] || continue
-		for ifdir in "$dir"/*; do
-			[ -d "$ifdir" ] || continue
-			timeout 20 "$XLB_DECAP" detach "${ifdir##*/}" --pin-root "$dir" >/dev/null 2>&1
-		done
-	done
-	for ns in "${NAMESPACES[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	# Only ever our own root: its name carries our pid.
-	case "$PIN_ROOT" in
-	/sys/fs/bpf/xlbtest-"$ID") rm -rf "$PIN_ROOT" ;;
-	esac
-	[ -n "$TMP" ] && rm -rf "$TMP"
+	lib_teardown
 }
 
 # A trap runs with the redirections of whatever command it interrupts, so
@@ -115,104 +73,7 @@ trap cleanup EXIT
 trap 'echo "netns: interrupted" >&9; exit 130' INT
 trap 'echo "netns: terminated" >&9; exit 143' TERM
 
-# Run a command in the background and wait for it, so that a signal to this
-# script is handled at once rather than after the command ends.  The
-# command must be a program, not a shell function, so that the pid we kill
-# on cleanup is the program's.
-fg_run() {
-	local pid rc
-
-	"$@" 9>&- &
-	pid=$!
-	BG_PIDS+=("$pid")
-	wait "$pid"
-	rc=$?
-	unset 'BG_PIDS[-1]'
-	return $rc
-}
-
 # ---------------------------------------------------------------- helpers
-
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-# nsenter keeps our mount namespace, so /sys/fs/bpf stays visible (trap 1).
-nsb() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-
-ns_add() {
-	ip netns add "$1" || return 1
-	NAMESPACES+=("$1")
-	nsx "$1" ip link set lo up
-}
-
-# New namespaces start with kernel defaults (trap 7): say what we want.
-ns_sysctls() {
-	local ns=$1 fwd=$2 k
-
-	nsx "$ns" sysctl -qw net.ipv4.ip_forward="$fwd" \
-		net.ipv6.conf.all.forwarding="$fwd" \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 || return 1
-	for k in all default lo; do
-		nsx "$ns" sysctl -qw net.ipv4.conf.$k.rp_filter=0 || return 1
-	done
-}
-
-dev_sysctls() {
-	local ns=$1 dev=$2
-
-	nsx "$ns" sysctl -qw net.ipv4.conf."$dev".rp_filter=0 \
-		net.ipv6.conf."$dev".accept_dad=0
-}
-
-# Wait until both ends of a veth are operationally UP.  A fresh veth
-# sometimes stays NO-CARRIER until it is bounced (trap 11).
-wait_up() {
-	local ns1=$1 d1=$2 ns2=$3 d2=$4 i
-
-	for i in $(seq 1 60); do
-		if nsx "$ns1" ip -o link show dev "$d1" | grep -q 'state UP' &&
-		   nsx "$ns2" ip -o link show dev "$d2" | grep -q 'state UP'; then
-			return 0
-		fi
-		if [ "$i" = 20 ] || [ "$i" = 40 ]; then
-			nsx "$ns2" ip link set dev "$d2" down
-			nsx "$ns2" ip link set dev "$d2" up
-			nsx "$ns1" ip link set dev "$d1" down
-			nsx "$ns1" ip link set dev "$d1" up
-		fi
-		sleep 0.1
-	done
-	TOPO_ERR="veth $d1/$d2 not UP after 6 s"
-	return 1
-}
-
-# veth between $ns1/$d1 (address $a1 $a16) and $ns2/$d2 ($a2 $a26).
-link() {
-	local ns1=$1 d1=$2 a1=$3 a16=$4 ns2=$5 d2=$6 a2=$7 a26=$8 mtu=$9
-
-	nsx "$ns1" ip link add name "$d1" mtu "$mtu" type veth \
-		peer name "$d2" mtu "$mtu" netns "$ns2" || return 1
-	dev_sysctls "$ns1" "$d1" && dev_sysctls "$ns2" "$d2" || return 1
-	nsx "$ns1" ip addr add "$a1/24" dev "$d1" || return 1
-	nsx "$ns1" ip addr add "$a16/64" dev "$d1" nodad || return 1
-	nsx "$ns2" ip addr add "$a2/24" dev "$d2" || return 1
-	nsx "$ns2" ip addr add "$a26/64" dev "$d2" nodad || return 1
-	nsx "$ns1" ip link set dev "$d1" up && nsx "$ns2" ip link set dev "$d2" up || return 1
-	wait_up "$ns1" "$d1" "$ns2" "$d2"
-}
-
-decap_attach() {
-	local ns=$1 dev=$2
-	shift 2
-
-	nsb "$ns" timeout 20 "$XLB_DECAP" attach "$dev" "$@" \
-		--pin-root "$PIN_ROOT/decap-${ns##*-}" >/dev/null
-}
-
-decap_stat() {
-	local ns=$1 dev=$2 counter=$3
-
-	nsb "$ns" timeout 20 "$XLB_DECAP" stats "$dev" --pin-root "$PIN_ROOT/decap-${ns##*-}" |
-		awk -v c="$counter" '$1 == c { print $2 }'
-}
 
 # A TCP server per backend: reads the whole request, answers
 # "<name> <bytes received>".  Dual-stack, so one serves every test.
@@ -283,20 +144,8 @@ EOF
 }
 
 start_server() {
-	local ns=$1 name=$2 i
-
-	# Not through a shell function: $! must be the process itself
-	# (ip execs timeout), so that killing it ends the server.  timeout
-	# bounds its life even if this script is killed with -9.
-	ip netns exec "$ns" timeout 1800 "$PY" "$TMP/server.py" "$name" "$PORT" \
-		>"$TMP/server-$name.log" 2>&1 9>&- &
-	BG_PIDS+=("$!")
-	for i in $(seq 1 50); do
-		nsx "$ns" ss -Hltn "sport = :$PORT" | grep -q . && return 0
-		sleep 0.1
-	done
-	TOPO_ERR="server on $name not listening after 5 s"
-	return 1
+	ns_spawn "$1" "$TMP/server-$2.log" 1800 "$PY" "$TMP/server.py" "$2" "$PORT" &&
+		wait_listen "$1" "$PORT" "server on $2"
 }
 
 topology() {
