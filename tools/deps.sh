@@ -9,7 +9,7 @@ PKGS=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 	linux-libc-dev libjansson-dev
 	# tests
-	libcmocka-dev python3 python3-scapy iproute2 ethtool procps util-linux
+	libcmocka-dev python3 python3-scapy iproute2 ethtool procps util-linux iputils-ping
 	# sanitizer runtimes for the userspace tests
 	libasan8 libubsan1
 )

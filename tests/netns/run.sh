@@ -360,7 +360,44 @@ test_e2e_4in6() {
 	e2e "$VIP46" decap6 --vip "$VIP46:$PORT/tcp" --backend "1=$B16" --backend "2=$B26"
 }
 
-ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6)
+# While xlb is attached with VIPs configured, the LB host's own traffic
+# keeps working: ARP and ND resolve, pings answer, and TCP to the host's own
+# address (v4 and v6) reaches the host's stack; xlb counts it as passed.
+test_host_traffic() {
+	local stats out ok fam addr
+
+	[ -z "$TOPO_ERR" ] || { MSG="topology: $TOPO_ERR"; return 1; }
+	lb_up --vip "$VIP4:$PORT/tcp" --backend "1=$B14" --backend "2=$B24" || return 1
+	if [ -z "${LBHOST_UP:-}" ]; then
+		start_server "$NS_L" lbhost || { MSG="server on the lb failed"; return 1; }
+		LBHOST_UP=1
+	fi
+	# Forget the neighbours so ARP and ND must cross the XDP program.
+	nsx "$NS_R" ip neigh flush dev rl
+	nsx "$NS_L" ip neigh flush dev lv
+	nsx "$NS_R" ping -c 3 -i 0.2 -W 2 "$L4" >/dev/null 2>&1 || { MSG="ping $L4 failed"; return 1; }
+	nsx "$NS_R" ping -6 -c 3 -i 0.2 -W 2 "$L6" >/dev/null 2>&1 || { MSG="ping $L6 failed"; return 1; }
+	for fam in 4 6; do
+		addr=$L4
+		[ $fam = 6 ] && addr=$L6
+		fg_run ip netns exec "$NS_C" timeout 60 "$PY" "$TMP/client.py" "$addr" "$PORT" 20 \
+			>"$TMP/host.out" 2>&1
+		out=$(head -n1 "$TMP/host.out")
+		read -r _ ok _ <<<"$out"
+		[ "${ok:-0}" = 20 ] && grep -q "lbhost 20" <<<"$out" ||
+			{ MSG="TCP to the lb's own $addr: $out"; return 1; }
+	done
+	stats=$(nsb "$NS_L" timeout 30 "$LBSETUP" stats --pin-root "$PIN_ROOT/lb" 2>&1) ||
+		{ MSG="lbsetup stats failed"; return 1; }
+	log "lb: pass $(stat_of "$stats" verdict pass) (not_ip $(stat_of "$stats" reason not_ip), not_vip $(stat_of "$stats" reason not_vip)), tx $(stat_of "$stats" verdict tx), drop $(stat_of "$stats" verdict drop)"
+	[ "$(stat_of "$stats" reason not_ip)" -gt 0 ] || { MSG="no ARP seen by xlb"; return 1; }
+	[ "$(stat_of "$stats" reason not_vip)" -gt 40 ] || { MSG="host traffic not seen by xlb"; return 1; }
+	[ "$(stat_of "$stats" verdict tx)" -eq 0 ] || { MSG="xlb sent host traffic away"; return 1; }
+	[ "$(stat_of "$stats" verdict drop)" -eq 0 ] || { MSG="xlb dropped host traffic"; return 1; }
+	return 0
+}
+
+ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 host_traffic)
 
 # ---------------------------------------------------------------- main
 
