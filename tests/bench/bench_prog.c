@@ -17,8 +17,12 @@
  * bpf_fib_lookup succeeds as in production and egress == ingress gives
  * XDP_TX.  Every path is checked once, outside timing, for its verdict, its
  * output and its counters; the counters are checked again after timing.
+ *
+ * --compare NAME=OBJECT times other builds of xlb.bpf.o on the same maps in
+ * the same rounds, so a change can be judged within one run.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <sched.h>
@@ -48,16 +52,25 @@
 #define MAC_LB		"\x02\x00\x00\x00\x00\x01"
 #define MAC_NH		"\x02\x00\x00\x00\x00\x02"	/* next hop (neighbour) */
 #define MAC_CLIENT	"\x02\x00\x00\x00\x00\xfe"	/* upstream router */
-#define MAC_STATIC	"\x02\x00\x00\x00\x00\x5e"	/* static next hop: never
-							 * expected in fib mode */
+/* The static next hop: configured, but never expected in the output in fib mode. */
+#define MAC_STATIC	"\x02\x00\x00\x00\x00\x5e"
 #define NBACKENDS	8
 #define HASH_SEED	0x786c6200U
 #define BLOCK		500		/* calls per program before switching */
 #define FRAME_MAX	256
 
-enum prog_idx { PR_XLB, PR_SWAP, PR_EMPTY, NPROGS };
+#define MAX_COMPARE	4
 
-static const char *const prog_names[NPROGS] = { "xlb", "swap_tx", "empty" };
+/* The first three programs are always these; --compare adds more. */
+enum prog_idx { PR_XLB, PR_SWAP, PR_EMPTY, PR_NBASE };
+#define MAX_PROGS	(PR_NBASE + MAX_COMPARE)
+
+struct prog {
+	const char *name;
+	int fd;
+	int is_lb;		/* xlb or a --compare build of it */
+	struct bpf_object *obj;	/* --compare only */
+};
 
 enum path_idx { PA_EST4, PA_SYN4, PA_UDP4, PA_EST6, PA_NOVIP4, NPATHS };
 
@@ -79,16 +92,20 @@ struct opts {
 	int wall;
 	int syn_vary;
 	int verbose;
+	int ncompare;
+	char *compare[MAX_COMPARE];	/* "NAME=OBJECT" */
 };
 
 struct bench {
 	struct opts o;
 	struct xlb *x;
 	struct bench_bpf *skel;
-	int prog_fd[NPROGS];
+	struct prog progs[MAX_PROGS];
+	int nprogs;
 	__u32 ifindex;
 	int fib;		/* 1: bpf_fib_lookup resolves; 0: SKIP_FIB */
 	const char *fib_why;	/* why fib mode was abandoned */
+	int netns;		/* in our private network namespace */
 	struct path paths[NPATHS];
 };
 
@@ -96,7 +113,8 @@ struct bench {
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Run a shell command in our namespace; 0 or -1 (and say which failed). */
+/* Run a shell command in our namespace; 0, or -EIO after saying which
+ * command failed. */
 static int sh(const char *fmt, ...)
 {
 	char cmd[512];
@@ -110,7 +128,7 @@ static int sh(const char *fmt, ...)
 	rc = system(cmd);
 	if (rc) {
 		pr_warn("bench: '%s' failed (status %d)\n", cmd, rc);
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -158,11 +176,11 @@ static int wait_running(const char *ifname, const char *peer)
 		if (if_running(ifname))
 			return 0;
 		if (i == 50 && (sh("ip link set %s down", peer) || sh("ip link set %s up", peer)))
-			return -1;
+			return -EIO;
 		usleep(10000);
 	}
 	pr_warn("bench: %s has no carrier after 2 s\n", ifname);
-	return -1;
+	return -EIO;
 }
 
 /*
@@ -179,6 +197,7 @@ static int net_setup(struct bench *b)
 		pr_warn("bench: unshare(CLONE_NEWNET): %s\n", strerror(-err));
 		return err;
 	}
+	b->netns = 1;
 	if (sh("ip link add " IF_LB " address 02:00:00:00:00:01 type veth peer name "
 	       IF_PEER " address 02:00:00:00:00:02") ||
 	    sh("ip link set " IF_PEER " up") || sh("ip link set " IF_LB " up") ||
@@ -188,7 +207,7 @@ static int net_setup(struct bench *b)
 	    sh("ip -6 neigh replace fd00::2 lladdr 02:00:00:00:00:02 nud permanent dev " IF_LB) ||
 	    sh("ip route add 10.1.0.0/24 via 10.0.0.2 dev " IF_LB) ||
 	    sh("ip -6 route add fd01::/64 via fd00::2 dev " IF_LB))
-		return -1;
+		return -EIO;
 	err = sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
 	err = err ?: sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", "1");
 	err = err ?: sysctl_set("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
@@ -197,7 +216,7 @@ static int net_setup(struct bench *b)
 	if (err)
 		return err;
 	if (wait_running(IF_LB, IF_PEER))
-		return -1;
+		return -EIO;
 	b->ifindex = if_nametoindex(IF_LB);
 	return b->ifindex ? 0 : -ENODEV;
 }
@@ -330,9 +349,12 @@ static int dataplane_setup(struct bench *b)
 		pr_warn("bench: cannot load bench.bpf.o: %s\n", strerror(-err));
 		return err;
 	}
-	b->prog_fd[PR_XLB] = xlb_prog_fd(b->x);
-	b->prog_fd[PR_SWAP] = bpf_program__fd(b->skel->progs.xdp_swap_tx);
-	b->prog_fd[PR_EMPTY] = bpf_program__fd(b->skel->progs.xdp_empty);
+	b->progs[PR_XLB] = (struct prog){ .name = "xlb", .fd = xlb_prog_fd(b->x), .is_lb = 1 };
+	b->progs[PR_SWAP] = (struct prog){ .name = "swap_tx",
+					   .fd = bpf_program__fd(b->skel->progs.xdp_swap_tx) };
+	b->progs[PR_EMPTY] = (struct prog){ .name = "empty",
+					    .fd = bpf_program__fd(b->skel->progs.xdp_empty) };
+	b->nprogs = PR_NBASE;
 
 	err = vip_add(b, AF_INET, "198.51.100.1", 80, IPPROTO_TCP, 1, 1);
 	err = err ?: vip_add(b, AF_INET, "198.51.100.1", 53, IPPROTO_UDP, 2, 1 + NBACKENDS);
@@ -354,24 +376,105 @@ static int dataplane_setup(struct bench *b)
 	return err ?: xlb_devmap_add(b->x, b->ifindex);
 }
 
+/*
+ * --compare NAME=OBJECT: load another build of xlb.bpf.o on the bench's own
+ * maps (matched by name; maps it alone has stay private), to be timed in
+ * the same rounds as the current build.
+ */
+static int compare_load(struct bench *b, char *spec)
+{
+	char *eq = strchr(spec, '=');
+	struct prog *pr = &b->progs[b->nprogs];
+	struct bpf_program *prog;
+	struct bpf_map *m;
+	int err, fd;
+
+	if (!eq || eq == spec || !eq[1]) {
+		pr_warn("bench: bad --compare '%s': expected NAME=OBJECT\n", spec);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	pr->name = spec;
+	pr->is_lb = 1;
+	pr->obj = bpf_object__open_file(eq + 1, NULL);
+	if (!pr->obj) {
+		err = -errno;
+		pr_warn("bench: cannot open %s: %s\n", eq + 1, strerror(-err));
+		return err;
+	}
+	b->nprogs++;	/* main() closes pr->obj from here on */
+	bpf_object__for_each_map(m, pr->obj) {
+		if (bpf_map__is_internal(m)) {
+			size_t sz;
+			__u32 *seed = (__u32 *)bpf_map__initial_value(m, &sz);
+
+			/* .rodata holds xlb_hash_seed alone. */
+			if (!seed || sz != sizeof(*seed)) {
+				pr_warn("bench: %s: unexpected %s layout\n", eq + 1,
+					bpf_map__name(m));
+				return -EINVAL;
+			}
+			*seed = HASH_SEED;
+			continue;
+		}
+		fd = xlb_map_fd(b->x, bpf_map__name(m));
+		if (fd >= 0 && bpf_map__reuse_fd(m, fd)) {
+			err = -errno;
+			pr_warn("bench: %s: map %s does not fit the current layout\n",
+				eq + 1, bpf_map__name(m));
+			return err;
+		}
+	}
+	err = bpf_object__load(pr->obj);
+	if (err) {
+		pr_warn("bench: cannot load %s: %s\n", eq + 1, strerror(-err));
+		return err;
+	}
+	prog = bpf_object__find_program_by_name(pr->obj, "xlb_xdp");
+	if (!prog) {
+		pr_warn("bench: %s has no program xlb_xdp\n", eq + 1);
+		return -ENOENT;
+	}
+	pr->fd = bpf_program__fd(prog);
+	return 0;
+}
+
+/* Switch the running data plane to the static next hop only. */
+static int fallback_config(struct bench *b)
+{
+	struct xlb_config cfg;
+	int err;
+
+	err = xlb_config_get(b->x, &cfg);
+	if (err)
+		return err;
+	cfg.flags |= XLB_CFG_F_SKIP_FIB;
+	return xlb_config_set(b->x, &cfg);
+}
+
 static void paths_init(struct bench *b)
 {
 	struct path *p = b->paths;
 
-	p[PA_EST4] = (struct path){ "established IPv4 TCP", 2.2, XDP_TX, 0, 1 };
+	p[PA_EST4] = (struct path){ .name = "established IPv4 TCP", .target = 2.2,
+				    .expect = XDP_TX, .new_flow = 0, .vip_id = 1 };
 	p[PA_EST4].len = build_frame(p[PA_EST4].frame, AF_INET, IPPROTO_TCP, "192.0.2.1",
 				     "198.51.100.1", 40001, 80, 0x10);
-	p[PA_SYN4] = (struct path){ "IPv4 TCP SYN (new flow)", 3.0, XDP_TX, 1, 1 };
-	p[PA_SYN4].vary_sport = b->o.syn_vary;
+	p[PA_SYN4] = (struct path){ .name = "IPv4 TCP SYN (new flow)", .target = 3.0,
+				    .expect = XDP_TX, .new_flow = 1, .vip_id = 1,
+				    .vary_sport = b->o.syn_vary };
 	p[PA_SYN4].len = build_frame(p[PA_SYN4].frame, AF_INET, IPPROTO_TCP, "192.0.2.2",
 				     "198.51.100.1", 40002, 80, 0x02);
-	p[PA_UDP4] = (struct path){ "IPv4 UDP", 2.2, XDP_TX, 0, 2 };
+	p[PA_UDP4] = (struct path){ .name = "IPv4 UDP", .target = 2.2,
+				    .expect = XDP_TX, .new_flow = 0, .vip_id = 2 };
 	p[PA_UDP4].len = build_frame(p[PA_UDP4].frame, AF_INET, IPPROTO_UDP, "192.0.2.3",
 				     "198.51.100.1", 40003, 53, 0);
-	p[PA_EST6] = (struct path){ "IPv6 TCP (established)", 0, XDP_TX, 0, 3 };
+	p[PA_EST6] = (struct path){ .name = "IPv6 TCP (established)",
+				    .expect = XDP_TX, .new_flow = 0, .vip_id = 3 };
 	p[PA_EST6].len = build_frame(p[PA_EST6].frame, AF_INET6, IPPROTO_TCP, "2001:db8:1::1",
 				     "2001:db8::1", 40004, 80, 0x10);
-	p[PA_NOVIP4] = (struct path){ "non-VIP IPv4 (pass)", 1.3, XDP_PASS, -1, 0 };
+	p[PA_NOVIP4] = (struct path){ .name = "non-VIP IPv4 (pass)", .target = 1.3,
+				      .expect = XDP_PASS, .new_flow = -1 };
 	p[PA_NOVIP4].len = build_frame(p[PA_NOVIP4].frame, AF_INET, IPPROTO_TCP, "192.0.2.5",
 				       "198.51.100.200", 40005, 80, 0x10);
 }
@@ -386,7 +489,7 @@ static int run_once(struct bench *b, int prog, const __u8 *frame, __u32 len, __u
 		    .data_out = out, .data_size_out = out ? FRAME_MAX : 0,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 
-	if (bpf_prog_test_run_opts(b->prog_fd[prog], &t))
+	if (bpf_prog_test_run_opts(b->progs[prog].fd, &t))
 		return -errno;
 	*retval = t.retval;
 	if (out_len)
@@ -496,6 +599,28 @@ static int check_output(struct bench *b, const struct path *p, const __u8 *out, 
 	return 0;
 }
 
+/* The verdict program @prog must give on @p's frame. */
+static int expect_of(const struct bench *b, int prog, const struct path *p)
+{
+	if (b->progs[prog].is_lb)
+		return p->expect;
+	return prog == PR_SWAP ? XDP_TX : XDP_PASS;
+}
+
+/* The VIP filter bit of a frame's destination address. */
+static __u32 frame_vfilter_bit(const struct path *p)
+{
+	const __u8 *l3 = p->frame + ETH_HLEN;
+	__u32 dst[4];
+
+	if (*(const __u16 *)(p->frame + 12) == htons(ETH_P_IP)) {
+		memcpy(dst, l3 + offsetof(struct iphdr, daddr), 4);
+		return xlb_vfilter_bit(dst, 1);
+	}
+	memcpy(dst, l3 + offsetof(struct ipv6hdr, daddr), 16);
+	return xlb_vfilter_bit(dst, 4);
+}
+
 /*
  * Outside timing: send each established flow once so conntrack has it,
  * then run every path once and check verdict, output and counters.
@@ -508,6 +633,15 @@ static int verify(struct bench *b)
 	unsigned int i;
 	int err, prog;
 
+	/* The non-VIP path is meant to end at the VIP filter. */
+	for (i = 0; i < NPATHS; i++) {
+		if (b->paths[i].vip_id &&
+		    frame_vfilter_bit(&b->paths[i]) == frame_vfilter_bit(&b->paths[PA_NOVIP4])) {
+			pr_warn("bench: the non-VIP address shares a VIP filter bit with '%s': "
+				"pick another one\n", b->paths[i].name);
+			return -EINVAL;
+		}
+	}
 	for (i = 0; i < sizeof(est) / sizeof(est[0]); i++) {
 		const struct path *p = &b->paths[est[i]];
 
@@ -537,12 +671,12 @@ static int verify(struct bench *b)
 			bad += check_output(b, p, out, olen);
 		else if (olen != p->len || memcmp(out, p->frame, olen))
 			bad++, pr_warn("  a passed frame was changed\n");
-		for (prog = PR_SWAP; prog < NPROGS; prog++) {
+		for (prog = PR_XLB + 1; prog < b->nprogs; prog++) {
 			err = run_once(b, prog, p->frame, p->len, NULL, NULL, &rv);
 			if (err)
 				return err;
-			if (rv != (__u32)(prog == PR_SWAP ? XDP_TX : XDP_PASS)) {
-				pr_warn("  %s returned %s\n", prog_names[prog],
+			if (rv != (__u32)expect_of(b, prog, p)) {
+				pr_warn("  %s returned %s\n", b->progs[prog].name,
 					xlb_verdict_name((int)rv));
 				bad++;
 			}
@@ -577,14 +711,16 @@ static int time_block(struct bench *b, int prog, struct path *p, int n, int expe
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = p->frame, .data_size_in = p->len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 	__u16 *sport = (__u16 *)(p->frame + ETH_HLEN + sizeof(struct iphdr));
+	int fd = b->progs[prog].fd, vary = p->vary_sport && b->progs[prog].is_lb;
+	/* vary_sport is only set on an IPv4 TCP path */
 	__u64 d = 0, t0;
 	int i;
 
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
-		if (p->vary_sport && prog == PR_XLB)
+		if (vary)
 			*sport = htons((__u16)(1024 + (ntohs(*sport) - 1024 + 1) % 60000));
-		if (bpf_prog_test_run_opts(b->prog_fd[prog], &t))
+		if (bpf_prog_test_run_opts(fd, &t))
 			return -errno;
 		d += t.duration;
 		*wrong += t.retval != (__u32)expect;
@@ -607,23 +743,56 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Figures of one path, each the median over rounds of a per-round value. */
 struct result {
-	double ns[NPROGS];	/* per packet, median over rounds */
-	double net;		/* xlb minus empty */
-	double ratio;		/* xlb / swap */
-	double wall_empty;	/* wall ns per call of the empty program */
+	double ns[MAX_PROGS];		/* per packet */
+	double net;			/* xlb minus empty */
+	double ratio[MAX_PROGS];	/* program / swap_tx */
+	double rel[MAX_PROGS];		/* program / xlb */
+	double wall_empty;		/* wall ns per call of the empty program */
 };
+
+/* per[] holds ns per call, indexed [round][path][program]. */
+#define PER(r, pa, pr) per[((r) * NPATHS + (pa)) * b->nprogs + (pr)]
+
+static void summarise(struct bench *b, const double *per, const double *wempty,
+		      struct result *res)
+{
+	int nr = b->o.rounds, r, k, i;
+	double tmp[nr];
+
+	for (i = 0; i < NPATHS; i++) {
+		for (k = 0; k < b->nprogs; k++) {
+			for (r = 0; r < nr; r++)
+				tmp[r] = PER(r, i, k);
+			res[i].ns[k] = median(tmp, nr);
+			for (r = 0; r < nr; r++)
+				tmp[r] = PER(r, i, k) / PER(r, i, PR_SWAP);
+			res[i].ratio[k] = median(tmp, nr);
+			for (r = 0; r < nr; r++)
+				tmp[r] = PER(r, i, k) / PER(r, i, PR_XLB);
+			res[i].rel[k] = median(tmp, nr);
+		}
+		for (r = 0; r < nr; r++)
+			tmp[r] = PER(r, i, PR_XLB) - PER(r, i, PR_EMPTY);
+		res[i].net = median(tmp, nr);
+		for (r = 0; r < nr; r++)
+			tmp[r] = wempty[r * NPATHS + i];
+		res[i].wall_empty = median(tmp, nr);
+	}
+}
 
 static int measure(struct bench *b, struct result *res)
 {
-	int nr = b->o.rounds, np = NPATHS * NPROGS, r, k, i, done, err;
+	int nr = b->o.rounds, np = NPATHS * b->nprogs, r, k, i, done, err;
 	double *per = calloc((size_t)nr * np, sizeof(*per));
-	double *tmp = calloc((size_t)nr, sizeof(*tmp));
 	double *wempty = calloc((size_t)nr * NPATHS, sizeof(*wempty));
+	__u64 *dur = calloc((size_t)np, sizeof(*dur));
+	__u64 *wall = calloc((size_t)np, sizeof(*wall));
 	long calls[NPATHS] = {}, wrong = 0;
 	struct snap s0, s1;
 
-	if (!per || !tmp || !wempty) {
+	if (!per || !wempty || !dur || !wall) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -631,21 +800,20 @@ static int measure(struct bench *b, struct result *res)
 	if (err)
 		goto out;
 	for (r = 0; r < nr; r++) {
-		__u64 dur[NPATHS * NPROGS] = {}, wall[NPATHS * NPROGS] = {};
-
+		memset(dur, 0, (size_t)np * sizeof(*dur));
+		memset(wall, 0, (size_t)np * sizeof(*wall));
 		/* Blocks of every (path, program) pair in turn, starting at a
 		 * different pair each round, so drift hits all of them. */
 		for (done = 0; done < b->o.calls; done += BLOCK) {
 			int n = b->o.calls - done < BLOCK ? b->o.calls - done : BLOCK;
 
 			for (k = 0; k < np; k++) {
-				int pair = (k + r) % np, pa = pair / NPROGS, pr = pair % NPROGS;
+				int pair = (k + r) % np, pa = pair / b->nprogs;
+				int pr = pair % b->nprogs;
 				struct path *p = &b->paths[pa];
-				int expect = pr == PR_XLB ? p->expect :
-					     pr == PR_SWAP ? XDP_TX : XDP_PASS;
 
-				err = time_block(b, pr, p, n, expect, &dur[pair], &wall[pair],
-						 &wrong);
+				err = time_block(b, pr, p, n, expect_of(b, pr, p), &dur[pair],
+						 &wall[pair], &wrong);
 				if (err)
 					goto out;
 				if (pr == PR_XLB)
@@ -655,7 +823,8 @@ static int measure(struct bench *b, struct result *res)
 		for (k = 0; k < np; k++)
 			per[r * np + k] = (double)(b->o.wall ? wall[k] : dur[k]) / b->o.calls;
 		for (i = 0; i < NPATHS; i++)
-			wempty[r * NPATHS + i] = (double)wall[i * NPROGS + PR_EMPTY] / b->o.calls;
+			wempty[r * NPATHS + i] =
+				(double)wall[i * b->nprogs + PR_EMPTY] / b->o.calls;
 	}
 	err = snap_take(b, &s1);
 	if (err)
@@ -665,34 +834,17 @@ static int measure(struct bench *b, struct result *res)
 		err = -EPROTO;
 		goto out;
 	}
-	if (b->paths[PA_SYN4].vary_sport)
-		calls[PA_SYN4] = calls[PA_SYN4];	/* still one new flow each */
-	if (snap_check(b, &s0, &s1, calls)) {
+	/* --compare builds share the counters and may count differently. */
+	if (b->nprogs == PR_NBASE && snap_check(b, &s0, &s1, calls)) {
 		pr_warn("bench: the counters after timing show another path (see above)\n");
 		err = -EPROTO;
 		goto out;
 	}
-	for (i = 0; i < NPATHS; i++) {
-		for (k = 0; k < NPROGS; k++) {
-			for (r = 0; r < nr; r++)
-				tmp[r] = per[r * np + i * NPROGS + k];
-			res[i].ns[k] = median(tmp, nr);
-		}
-		for (r = 0; r < nr; r++)
-			tmp[r] = per[r * np + i * NPROGS + PR_XLB] -
-				 per[r * np + i * NPROGS + PR_EMPTY];
-		res[i].net = median(tmp, nr);
-		for (r = 0; r < nr; r++)
-			tmp[r] = per[r * np + i * NPROGS + PR_XLB] /
-				 per[r * np + i * NPROGS + PR_SWAP];
-		res[i].ratio = median(tmp, nr);
-		for (r = 0; r < nr; r++)
-			tmp[r] = wempty[r * NPATHS + i];
-		res[i].wall_empty = median(tmp, nr);
-	}
+	summarise(b, per, wempty, res);
 out:
+	free(wall);
+	free(dur);
 	free(wempty);
-	free(tmp);
 	free(per);
 	return err;
 }
@@ -701,7 +853,7 @@ static void print_results(struct bench *b, const struct result *res, int cpu)
 {
 	char date[64];
 	time_t t = time(NULL);
-	int i;
+	int i, k;
 
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M %Z", localtime(&t));
 	printf("xlb data plane cost per packet (BPF_PROG_TEST_RUN), %s\n", date);
@@ -718,10 +870,14 @@ static void print_results(struct bench *b, const struct result *res, int cpu)
 	else
 		printf("next hop: FALLBACK XLB_CFG_F_SKIP_FIB static next hop (%s); "
 		       "the fib lookup is NOT in these figures\n", b->fib_why);
+	if (b->o.wall)
+		printf("note: the wall time includes the syscall (about %.0f ns here), which dilutes "
+		       "every ratio;\n      the targets are meant for the default (duration) "
+		       "figures\n", res[PA_EST4].wall_empty);
 	printf("SYN path: %s\n", b->o.syn_vary ?
 	       "a new source port on every call (a new conntrack key each time)" :
 	       "the same SYN every call (ring lookup + conntrack write of that flow)");
-	printf("\n%-26s %7s %8s %8s %8s %8s  %-8s\n", "path", "verdict", "ns/pkt", "-empty",
+	printf("\n%-26s %7s %8s %8s %8s %8s  %s\n", "path", "verdict", "ns/pkt", "-empty",
 	       "swap_tx", "ratio", "target");
 	for (i = 0; i < NPATHS; i++) {
 		const struct path *p = &b->paths[i];
@@ -729,15 +885,28 @@ static void print_results(struct bench *b, const struct result *res, int cpu)
 
 		if (p->target > 0)
 			snprintf(tgt, sizeof(tgt), "<= %.1fx %s", p->target,
-				 res[i].ratio <= p->target ? "met" : "MISSED");
+				 res[i].ratio[PR_XLB] <= p->target ? "met" : "MISSED");
 		printf("%-26s %7s %8.1f %8.1f %8.1f %7.2fx  %s\n", p->name,
 		       xlb_verdict_name(p->expect), res[i].ns[PR_XLB], res[i].net,
-		       res[i].ns[PR_SWAP], res[i].ratio, tgt);
+		       res[i].ns[PR_SWAP], res[i].ratio[PR_XLB], tgt);
 	}
 	printf("\nbaselines on the established IPv4 TCP frame: empty XDP_PASS %.1f ns, "
 	       "MAC-swap XDP_TX %.1f ns;\nwall time per call of the empty program "
 	       "(syscall included): %.0f ns\n",
 	       res[PA_EST4].ns[PR_EMPTY], res[PA_EST4].ns[PR_SWAP], res[PA_EST4].wall_empty);
+	if (b->nprogs == PR_NBASE)
+		return;
+	printf("\ncompared in the same rounds: ratio to swap_tx (and to xlb)\n%-26s %9s",
+	       "path", "xlb");
+	for (k = PR_NBASE; k < b->nprogs; k++)
+		printf("  %16.16s", b->progs[k].name);
+	printf("\n");
+	for (i = 0; i < NPATHS; i++) {
+		printf("%-26s %8.2fx", b->paths[i].name, res[i].ratio[PR_XLB]);
+		for (k = PR_NBASE; k < b->nprogs; k++)
+			printf("  %7.2fx (%5.3f)", res[i].ratio[k], res[i].rel[k]);
+		printf("\n");
+	}
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -745,14 +914,19 @@ static void print_results(struct bench *b, const struct result *res, int cpu)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bench_prog [-r ROUNDS] [-n CALLS] [-c CPU] [--wall] [--syn-vary] [-v]\n"
+		"usage: bench_prog [-r ROUNDS] [-n CALLS] [-c CPU] [--wall] [--syn-vary]\n"
+		"                  [--compare NAME=OBJECT]... [-v]\n"
 		"  -r, --rounds N   rounds (default 7); figures are medians over rounds\n"
 		"  -n, --calls N    calls per program and path in each round (default 20000)\n"
 		"  -c, --cpu N      CPU to pin to (default: the last one allowed)\n"
 		"      --wall       time with wall clock around each syscall instead of the\n"
 		"                   kernel-reported duration\n"
 		"      --syn-vary   a new source port on every SYN call\n"
-		"  -v, --verbose    show setup steps and libbpf messages\n");
+		"      --compare NAME=OBJECT\n"
+		"                   also time another build of xlb.bpf.o (e.g. a saved copy\n"
+		"                   from before a change) on the same maps, in the same\n"
+		"                   rounds; up to %d times\n"
+		"  -v, --verbose    show setup steps and libbpf messages\n", MAX_COMPARE);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -763,6 +937,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "wall", no_argument, NULL, 'W' },
 		{ "syn-vary", no_argument, NULL, 'S' },
+		{ "compare", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -795,6 +970,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->syn_vary = 1;
+			break;
+		case 'C':
+			if (o->ncompare == MAX_COMPARE) {
+				fprintf(stderr, "bench_prog: at most %d --compare\n", MAX_COMPARE);
+				return -EINVAL;
+			}
+			o->compare[o->ncompare++] = optarg;
 			break;
 		case 'v':
 			o->verbose++;
@@ -855,7 +1037,7 @@ int main(int argc, char **argv)
 {
 	struct bench b = { .o = { .rounds = 7, .calls = 20000, .cpu = -1 } };
 	struct result res[NPATHS] = {};
-	int err, cpu;
+	int err, cpu, i;
 
 	err = parse_opts(argc, argv, &b.o);
 	if (err)
@@ -872,7 +1054,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err = net_setup(&b);
-	if (err == -EPERM && !b.ifindex) {
+	if (!b.netns) {
 		pr_warn("bench: needs root (a network namespace and BPF)\n");
 		goto out;
 	}
@@ -889,13 +1071,21 @@ int main(int argc, char **argv)
 		pr_warn("bench: fib lookup cannot be made to succeed: using XLB_CFG_F_SKIP_FIB\n");
 	}
 	err = dataplane_setup(&b);
+	for (i = 0; !err && i < b.o.ncompare; i++)
+		err = compare_load(&b, b.o.compare[i]);
 	if (err)
 		goto out;
 	paths_init(&b);
 	err = verify(&b);
-	if (err && b.fib) {
-		pr_warn("bench: verification failed with bpf_fib_lookup\n");
+	if (err && err != -EPROTO)
 		goto out;
+	if (err && b.fib) {
+		pr_warn("bench: WARNING: the paths are wrong with bpf_fib_lookup (see above): "
+			"retrying with XLB_CFG_F_SKIP_FIB\n");
+		b.fib = 0;
+		b.fib_why = "bpf_fib_lookup did not give the next hop: see the warnings";
+		err = fallback_config(&b);
+		err = err ?: verify(&b);
 	}
 	if (err)
 		goto out;
@@ -904,6 +1094,8 @@ int main(int argc, char **argv)
 		goto out;
 	print_results(&b, res, cpu);
 out:
+	for (i = PR_NBASE; i < b.nprogs; i++)
+		bpf_object__close(b.progs[i].obj);
 	bench_bpf__destroy(b.skel);
 	xlb_close(b.x);
 	if (err) {

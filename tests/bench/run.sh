@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# make bench: print the data plane's cost per packet (docs/performance.md).
+# bench_prog builds its topology in a network namespace of its own
+# (unshare), which the kernel removes when it exits, however it exits: there
+# is nothing here to clean up.  Arguments are passed on (see --help).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make bench needs root (BPF and a network namespace)" >&2
+	exit 1
+fi
+if [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)" != 0 ]; then
+	echo "warning: kernel.bpf_stats_enabled is on and slows every BPF program;" \
+	     "the bench leaves it alone, the figures will be skewed" >&2
+fi
+exec .output/tests/bench_prog "$@"
