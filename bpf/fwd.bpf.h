@@ -36,23 +36,35 @@ static __always_inline void outer_src(const struct xlb_config *cfg, __u8 family,
 
 /*
  * Resolve the next hop toward @be for an outer packet of @tot_len bytes.
- * Returns -1 with *nh filled, or the enum xlb_reason to act on:
- * XLB_R_NO_NEIGH (hand the encapsulated packet to the kernel, which
- * resolves the neighbour), XLB_R_NO_ROUTE or XLB_R_FRAG_NEEDED (drop).
+ * A next hop learnt from the FIB is kept in @cache (this CPU's, for this
+ * backend; may be NULL) for XLB_NH_CACHE_NS.  Returns -1 with *nh filled,
+ * or the enum xlb_reason to act on: XLB_R_NO_NEIGH (hand the encapsulated
+ * packet to the kernel, which resolves the neighbour), XLB_R_NO_ROUTE or
+ * XLB_R_FRAG_NEEDED (drop).
  */
 static __always_inline int nexthop_lookup(struct xdp_md *ctx,
 					  const struct xlb_config *cfg,
 					  const struct xlb_backend *be,
 					  const __u32 *src, __u32 tot_len,
-					  __u8 tos, struct nexthop *nh)
+					  __u8 tos, struct nexthop *nh,
+					  struct xlb_nh_cache *cache)
 {
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup fib = {}, probe;
+	__u64 now;
 	int rc;
 
 	if (cfg->flags & XLB_CFG_F_SKIP_FIB)
 		goto static_nh;
+	now = bpf_ktime_get_coarse_ns();
+	if (cache && cache->expires > now) {
+		if (tot_len > cache->mtu)
+			return XLB_R_FRAG_NEEDED;
+		nh->ifindex = cache->ifindex;
+		__builtin_memcpy(nh->dmac, cache->dmac, ETH_ALEN);
+		__builtin_memcpy(nh->smac, cache->smac, ETH_ALEN);
+		return -1;
+	}
 	fib.ifindex = ctx->ingress_ifindex;
-	fib.tot_len = tot_len;
 	if (be->family == XLB_AF_INET) {
 		fib.family = AF_INET_;
 		fib.tos = tos;
@@ -66,11 +78,25 @@ static __always_inline int nexthop_lookup(struct xdp_md *ctx,
 		__builtin_memcpy(fib.ipv6_src, src, 16);
 		__builtin_memcpy(fib.ipv6_dst, be->addr, 16);
 	}
+	/* Learn the route's MTU for the cache: a lookup with the largest
+	 * length reports it as FRAG_NEEDED (a lookup rewrites its params, so
+	 * it runs on a copy). */
+	__builtin_memcpy(&probe, &fib, sizeof(fib));
+	probe.tot_len = 0xffff;
+	bpf_fib_lookup(ctx, &probe, sizeof(probe), 0);
+	fib.tot_len = tot_len;
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		nh->ifindex = fib.ifindex;
 		__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
 		__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
+		if (cache) {
+			cache->ifindex = fib.ifindex;
+			cache->mtu = probe.mtu_result;
+			__builtin_memcpy(cache->dmac, fib.dmac, ETH_ALEN);
+			__builtin_memcpy(cache->smac, fib.smac, ETH_ALEN);
+			cache->expires = now + XLB_NH_CACHE_NS;
+		}
 		return -1;
 	}
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)

@@ -71,10 +71,11 @@ struct {
 	__uint(max_entries, XLB_DEF_MAX_VIPS);
 } XLB_MAP_VIP_STATS SEC(".maps");
 
+/* Per backend and CPU: counters and the cached next hop. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xlb_counters);
+	__type(value, struct xlb_backend_pcpu);
 	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
 } XLB_MAP_BACKEND_STATS SEC(".maps");
 

@@ -70,6 +70,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 {
 	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
 	struct xlb_backend *be = NULL;
+	struct xlb_backend_pcpu *bs;
 	struct xlb_config *cfg;
 	struct nexthop nh = {};
 	__u8 omac[2 * ETH_ALEN];
@@ -90,7 +91,9 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 	outer_src(cfg, be->family, hash, src);
 	olen = be->family == XLB_AF_INET ? sizeof(struct iphdr) :
 					    sizeof(struct ipv6hdr);
-	r = nexthop_lookup(ctx, cfg, be, src, p->l3_len + olen, p->tos, &nh);
+	bs = bpf_map_lookup_elem(&XLB_MAP_BACKEND_STATS, &id);
+	r = nexthop_lookup(ctx, cfg, be, src, p->l3_len + olen, p->tos, &nh,
+			   bs ? &bs->nh : NULL);
 	if (r == XLB_R_NO_ROUTE || r == XLB_R_FRAG_NEEDED)
 		return count(XDP_DROP, r);
 
@@ -106,7 +109,11 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 	}
 	if (encap(ctx, p, be, src, hash, nh.dmac, nh.smac))
 		return count(XDP_DROP, XLB_R_ADJUST_HEAD);
-	count_obj(&XLB_MAP_BACKEND_STATS, id, p->frame_len, new_flow);
+	if (bs) {
+		bs->c.packets++;
+		bs->c.bytes += p->frame_len;
+		bs->c.new_flows += new_flow;
+	}
 
 	if (r == XLB_R_NO_NEIGH)
 		return count(XDP_PASS, XLB_R_NO_NEIGH);

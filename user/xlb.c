@@ -586,14 +586,16 @@ int xlb_devmap_del(struct xlb *x, __u32 ifindex)
 	return sys_err(bpf_map_delete_elem(MAP_FD(x, XLB_MAP_DEVMAP), &ifindex));
 }
 
-/* Sum a per-CPU value of @nwords u64 counters into @out. */
-static int percpu_sum(struct xlb *x, int fd, __u32 key, __u64 *out, size_t nwords)
+/* Sum the first @nwords u64 counters of a per-CPU value of @stride u64
+ * words into @out. */
+static int percpu_sum(struct xlb *x, int fd, __u32 key, __u64 *out, size_t nwords,
+		      size_t stride)
 {
 	__u64 *vals;
 	size_t i;
 	int cpu, err;
 
-	vals = calloc((size_t)x->ncpus, nwords * sizeof(__u64));
+	vals = calloc((size_t)x->ncpus, stride * sizeof(__u64));
 	if (!vals)
 		return -ENOMEM;
 	err = sys_err(bpf_map_lookup_elem(fd, &key, vals));
@@ -601,7 +603,7 @@ static int percpu_sum(struct xlb *x, int fd, __u32 key, __u64 *out, size_t nword
 		memset(out, 0, nwords * sizeof(__u64));
 		for (cpu = 0; cpu < x->ncpus; cpu++)
 			for (i = 0; i < nwords; i++)
-				out[i] += vals[(size_t)cpu * nwords + i];
+				out[i] += vals[(size_t)cpu * stride + i];
 	}
 	free(vals);
 	return err;
@@ -625,7 +627,7 @@ static int percpu_zero(struct xlb *x, int fd, __u32 key, size_t nwords)
 int xlb_stats_global(struct xlb *x, struct xlb_global_stats *out)
 {
 	return percpu_sum(x, MAP_FD(x, XLB_MAP_GLOBAL_STATS), 0, (__u64 *)out,
-			  NWORDS(*out));
+			  NWORDS(*out), NWORDS(*out));
 }
 
 int xlb_stats_vip(struct xlb *x, __u32 vip_id, struct xlb_counters *out)
@@ -633,7 +635,7 @@ int xlb_stats_vip(struct xlb *x, __u32 vip_id, struct xlb_counters *out)
 	if (vip_id >= x->max_vips)
 		return -ERANGE;
 	return percpu_sum(x, MAP_FD(x, XLB_MAP_VIP_STATS), vip_id, (__u64 *)out,
-			  NWORDS(*out));
+			  NWORDS(*out), NWORDS(*out));
 }
 
 int xlb_stats_backend(struct xlb *x, __u32 id, struct xlb_counters *out)
@@ -641,7 +643,7 @@ int xlb_stats_backend(struct xlb *x, __u32 id, struct xlb_counters *out)
 	if (id >= x->max_backends)
 		return -ERANGE;
 	return percpu_sum(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id, (__u64 *)out,
-			  NWORDS(*out));
+			  NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
 }
 
 int xlb_stats_vip_reset(struct xlb *x, __u32 vip_id)
@@ -657,5 +659,5 @@ int xlb_stats_backend_reset(struct xlb *x, __u32 id)
 	if (id >= x->max_backends)
 		return -ERANGE;
 	return percpu_zero(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id,
-			   NWORDS(struct xlb_counters));
+			   NWORDS(struct xlb_backend_pcpu));
 }

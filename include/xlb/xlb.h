@@ -148,6 +148,28 @@ struct xlb_counters {
 };
 
 /*
+ * Next hop learnt from bpf_fib_lookup for one backend, kept per CPU beside
+ * the backend's counters and trusted until @expires, so the FIB is asked
+ * about once a second per backend and CPU rather than for every packet.
+ */
+struct xlb_nh_cache {
+	__u64 expires;		/* HBO; coarse CLOCK_MONOTONIC ns; 0 = empty */
+	__u32 ifindex;		/* HBO; egress device */
+	__u16 mtu;		/* HBO; route MTU (outer packets above it drop) */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u8 pad[6];
+};
+
+#define XLB_NH_CACHE_NS		1000000000ULL	/* how long a next hop is trusted */
+
+/* Per-CPU value of the backend counters map: counters, then next hop. */
+struct xlb_backend_pcpu {
+	struct xlb_counters c;
+	struct xlb_nh_cache nh;
+};
+
+/*
  * Global counters.  X(name, kind): kind is DROP for drop reasons, PASS for
  * reasons a packet went to the kernel, EVENT for other events.  Every drop
  * increments exactly one DROP reason.
@@ -239,6 +261,8 @@ _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
+_Static_assert(sizeof(struct xlb_nh_cache) == 32, "xlb_nh_cache layout");
+_Static_assert(sizeof(struct xlb_backend_pcpu) == 64, "xlb_backend_pcpu layout");
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
 _Static_assert(sizeof(struct xlb_config) == 60, "xlb_config layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");

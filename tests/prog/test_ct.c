@@ -7,6 +7,9 @@
  *  - a flow whose backend became unusable (or was deleted) is re-chosen and
  *    the new choice recorded;
  *  - a conntrack entry recorded for another VIP id is a miss;
+ *  - the next hop comes from the FIB, is cached per backend for about a
+ *    second (a neighbour change shows after expiry), and the route MTU is
+ *    enforced from the cache too;
  *  - while a thread keeps switching a VIP's ring between two backend sets,
  *    1,000,000 new flows each go to a backend of old U new, none hits an
  *    unset slot, and established flows never move.
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
@@ -198,6 +202,105 @@ static bool test_other_vip_entry(void)
 	return true;
 }
 
+static int sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc)
+		fprintf(stderr, "    '%s' failed (%d)\n", cmd, rc);
+	return rc;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Send @f (padded to @len bytes) in from device @ifindex; returns the
+ * verdict and copies the destination MAC of the output into @dmac. */
+static int send_on(int ifindex, __u32 saddr, __u16 sport, __u32 len, __u8 dmac[6])
+{
+	static unsigned char in[2048], out[2048 + 64];
+	struct frame *f = (struct frame *)in;
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (__u32)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	memset(in, 0, sizeof(in));
+	mkframe(f, saddr, sport, false);
+	f->ip.tot_len = htons((__u16)(len - sizeof(f->eth)));
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		return -1;
+	memcpy(dmac, out, 6);
+	return (int)o.retval;
+}
+
+static bool nexthop_cache(void)
+{
+	const __u8 mac1[6] = { 2, 0, 0, 0, 0, 0x11 }, mac2[6] = { 2, 0, 0, 0, 0, 0x22 };
+	struct xlb_global_stats g0, g1;
+	struct xlb_config cfg;
+	__u32 c = htonl(0xc0000205);
+	__u8 dmac[6];
+	double t;
+	int ifindex;
+
+	XT_ASSERT(!sh("ip link add xlbnh0 type veth peer name xlbnh1 && ip link set xlbnh0 up && "
+		      "ip link set xlbnh1 up && ip addr add 10.9.0.1/24 dev xlbnh0 && "
+		      "sysctl -qw net.ipv4.ip_forward=1 && "
+		      "ip neigh replace 10.9.0.2 lladdr 02:00:00:00:00:11 dev xlbnh0 nud permanent && "
+		      "ip route add 10.1.0.0/24 via 10.9.0.2 dev xlbnh0"), "netns setup");
+	ifindex = (int)if_nametoindex("xlbnh0");
+	XT_ASSERT(ifindex > 0, "no xlbnh0");
+	XT_ASSERT(!xlb_config_get(x, &cfg), "config");
+	cfg.flags = XLB_CFG_F_STATIC_NH;	/* the FIB first; static only as fallback */
+	XT_ASSERT(!xlb_config_set(x, &cfg), "config");
+	XT_ASSERT(!publish((__u32[]){ 1 }, 1), "publish");
+	XT_ASSERT(!xlb_stats_backend_reset(x, 1), "reset backend 1 (empties its cache)");
+	XT_ASSERT(!xlb_stats_global(x, &g0), "stats");
+
+	t = now_s();
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 64, dmac), XDP_TX);
+	XT_ASSERT(!memcmp(dmac, mac1, 6), "first packet: FIB neighbour MAC expected");
+	XT_ASSERT(!sh("ip neigh replace 10.9.0.2 lladdr 02:00:00:00:00:22 dev xlbnh0 nud permanent"),
+		  "neigh");
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 64, dmac), XDP_TX);
+	if (now_s() - t < 0.8)
+		XT_ASSERT(!memcmp(dmac, mac1, 6), "within the cache period the cached MAC is used");
+	usleep(1200 * 1000);
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 64, dmac), XDP_TX);
+	XT_ASSERT(!memcmp(dmac, mac2, 6), "after expiry the new neighbour MAC is used");
+
+	/* Egress MTU 300: 400-byte packets (420 outer) drop, from the FIB and
+	 * then from the cache; small ones pass. */
+	XT_ASSERT(!sh("ip link set dev xlbnh0 mtu 300"), "link mtu");
+	usleep(1200 * 1000);
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 414, dmac), XDP_DROP);	/* FIB: frag_needed */
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 64, dmac), XDP_TX);	/* fills the cache */
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 414, dmac), XDP_DROP);	/* cache: frag_needed */
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 294, dmac), XDP_TX);	/* 300 outer: fits */
+	XT_ASSERT(!xlb_stats_global(x, &g1), "stats");
+	XT_ASSERT_EQ(g1.reason[XLB_R_FRAG_NEEDED] - g0.reason[XLB_R_FRAG_NEEDED], 2);
+	XT_ASSERT_EQ(g1.reason[XLB_R_FIB_STATIC] - g0.reason[XLB_R_FIB_STATIC], 0);
+	return true;
+}
+
+/* The other tests use the static next hop only: restore it whatever happens. */
+static bool test_nexthop_cache(void)
+{
+	struct xlb_config cfg;
+	bool ok = nexthop_cache();
+
+	if (xlb_config_get(x, &cfg))
+		return false;
+	cfg.flags = XLB_CFG_F_STATIC_NH | XLB_CFG_F_SKIP_FIB;
+	return !xlb_config_set(x, &cfg) && ok;
+}
+
 static volatile int stop_switching;
 static long switches;
 static int switch_err;
@@ -312,6 +415,7 @@ int main(void)
 	xt_report("flow to an unusable backend is re-chosen and recorded", test_unusable_rechosen());
 	xt_report("flow to a deleted backend is re-chosen", test_deleted_rechosen());
 	xt_report("conntrack entry of another VIP id is a miss", test_other_vip_entry());
+	xt_report("next hop from the FIB, cached about 1 s, route MTU enforced", test_nexthop_cache());
 	xt_report("ring switch under 1M new flows: old U new only, no unset slot",
 		  test_switch_under_load());
 	xlb_close(x);
