@@ -30,6 +30,7 @@
 #include "decap.skel.h"
 #include "addr.h"
 #include "log.h"
+#include "xlb.h"
 
 #define PIN_ROOT_DEFAULT	"/sys/fs/bpf/xlb-decap"
 #define LINK_PIN		"link"
@@ -91,25 +92,6 @@ static int pin_path(char *path, const char *root, const char *iface, const char 
 	else
 		n = snprintf(path, PATH_MAX, "%s/%s", root, iface);
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t i, len = strlen(path);
-
-	if (len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		tmp[i] = path[i];
-	}
-	return 0;
 }
 
 /* The interface name becomes a directory name: refuse anything that could
@@ -189,7 +171,7 @@ static int pin_maps_and_link(struct decap_bpf *skel, int link_fd, const char *ro
 
 	err = pin_path(path, root, iface, NULL);
 	if (!err)
-		err = mkdir_p(path);
+		err = xlb_mkdir_p(path);
 	if (err) {
 		pr_warn("xlb-decap: cannot create %s: %s\n", path, strerror(-err));
 		return err;

@@ -84,7 +84,7 @@ static int pin_path(char *path, const char *root, const char *prefix, const char
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-static int mkdir_p(const char *path)
+int xlb_mkdir_p(const char *path)
 {
 	char tmp[PATH_MAX];
 	size_t i, len = strlen(path);
@@ -176,7 +176,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
 
 	if (x->pin_root[0]) {
-		err = mkdir_p(x->pin_root);
+		err = xlb_mkdir_p(x->pin_root);
 		if (err) {
 			pr_warn("xlb: cannot create %s: %s\n", x->pin_root, strerror(-err));
 			goto out;

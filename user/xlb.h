@@ -41,6 +41,8 @@ int xlb_map_fd(const struct xlb *x, const char *name);
 int xlb_attach(struct xlb *x, const char *ifname, enum xlb_attach_mode mode);
 /* Detach the link pinned for @ifname under @pin_root and remove its pin. */
 int xlb_detach(const char *pin_root, const char *ifname);
+/* mkdir -p with mode 0700 (for pin directories). */
+int xlb_mkdir_p(const char *path);
 /* Remove every pin under @pin_root and the directory itself. */
 int xlb_unpin_all(const char *pin_root);
 
