@@ -23,6 +23,7 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
+#include <xlb/hash.h>
 #include "addr.h"
 #include "harness.h"
 
@@ -301,6 +302,62 @@ static bool test_nexthop_cache(void)
 	return !xlb_config_set(x, &cfg) && ok;
 }
 
+/* Verdict and reason for a frame to VIP_ADDR:@dport with IP protocol @proto. */
+static int probe(__u16 dport, __u8 proto, int *reason)
+{
+	struct xlb_global_stats g0, g1;
+	unsigned char out[256];
+	__u32 out_len = sizeof(out), retval;
+	struct frame f;
+	int r;
+
+	mkframe(&f, htonl(0xc0000206), 7000, true);
+	f.tcp.dest = htons(dport);
+	f.ip.protocol = proto;
+	if (xlb_stats_global(x, &g0) || xt_run(prog_fd, &f, sizeof(f), out, &out_len, &retval) ||
+	    xlb_stats_global(x, &g1))
+		return -1;
+	*reason = -1;
+	for (r = 0; r < XLB_R_MAX; r++)
+		if (g1.reason[r] != g0.reason[r] && r != XLB_R_FIB_STATIC)
+			*reason = r;
+	return (int)retval;
+}
+
+static bool test_vip_delete(void)
+{
+	struct xlb_vip_key a, b;
+	struct xlb_vip va = { .id = 1 }, vb = { .id = 2 };
+	__u32 word, w;
+	int why;
+
+	XT_ASSERT(!xlb_vip_key_parse(VIP_ADDR ":80/tcp", &a, NULL), "parse");
+	XT_ASSERT(!xlb_vip_key_parse(VIP_ADDR ":443/tcp", &b, NULL), "parse");
+	XT_ASSERT(!xlb_vip_set(x, &b, &vb), "add second VIP");
+	vip_id = 2;
+	XT_ASSERT(!publish((__u32[]){ 2 }, 1), "publish");
+	vip_id = 1;
+	XT_ASSERT(!xlb_vip_del(x, &a), "delete first VIP");
+	XT_ASSERT_EQ(xlb_vip_del(x, &a), -ENOENT);
+	XT_ASSERT_EQ(probe(443, IPPROTO_TCP, &why), XDP_TX);	/* the other VIP still works */
+	XT_ASSERT_EQ(probe(80, IPPROTO_TCP, &why), XDP_PASS);
+	XT_ASSERT_EQ(why, XLB_R_NOT_VIP);
+	XT_ASSERT_EQ(probe(80, IPPROTO_ICMP, &why), XDP_DROP);	/* still a VIP address */
+	XT_ASSERT_EQ(why, XLB_R_VIP_PROTO);
+	XT_ASSERT(!xlb_vip_del(x, &b), "delete second VIP");
+	XT_ASSERT_EQ(probe(80, IPPROTO_ICMP, &why), XDP_PASS);	/* no longer a VIP address */
+	XT_ASSERT_EQ(why, XLB_R_NOT_VIP);
+	XT_ASSERT_EQ(probe(443, IPPROTO_TCP, &why), XDP_PASS);
+	word = xlb_vfilter_bit(a.addr, 1) >> 5;
+	XT_ASSERT(!bpf_map_lookup_elem(xlb_map_fd(x, XLB_STR(XLB_MAP_VIP_FILTER)), &word, &w),
+		  "filter word");
+	XT_ASSERT_EQ(w & (1U << (xlb_vfilter_bit(a.addr, 1) & 31)), 0);
+	XT_ASSERT(!xlb_vip_set(x, &a, &va), "re-add the first VIP");
+	XT_ASSERT(!publish((__u32[]){ 1 }, 1), "publish");
+	XT_ASSERT_EQ(probe(80, IPPROTO_TCP, &why), XDP_TX);
+	return true;
+}
+
 static volatile int stop_switching;
 static long switches;
 static int switch_err;
@@ -415,6 +472,8 @@ int main(void)
 	xt_report("flow to an unusable backend is re-chosen and recorded", test_unusable_rechosen());
 	xt_report("flow to a deleted backend is re-chosen", test_deleted_rechosen());
 	xt_report("conntrack entry of another VIP id is a miss", test_other_vip_entry());
+	xt_report("deleting VIPs keeps, then removes, the address marker and filter bit",
+		  test_vip_delete());
 	xt_report("next hop from the FIB, cached about 1 s, route MTU enforced", test_nexthop_cache());
 	xt_report("ring switch under 1M new flows: old U new only, no unset slot",
 		  test_switch_under_load());
