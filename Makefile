@@ -135,6 +135,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(OUTPUT)/xlb.bpf.o $(OUTPUT)/decap.bpf.o $(DESTDIR)$(PREFIX)/lib/xlb/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' deploy/xlb-decap@.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb-decap@.service
 
 clean:
 	$(call msg,CLEAN)
