@@ -7,7 +7,7 @@
  *
  *   lbsetup up --pin-root DIR --iface IF [--generic] [--seed N]
  *              --vip ADDR:PORT/PROTO --backend ID=ADDR [--backend ...]
- *              [--ring-size M]
+ *              [--ring-size M] [--egress IF]
  *   lbsetup down --pin-root DIR --iface IF
  *   lbsetup stats --pin-root DIR
  *   lbsetup backend-down --pin-root DIR --id N
@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct lb_args {
 	const char *cmd;
 	const char *pin_root;
 	const char *iface;
+	const char *egress;
 	const char *vip;
 	bool generic;
 	__u32 seed;
@@ -54,7 +56,7 @@ static void usage(FILE *f)
 		"Usage:\n"
 		"  lbsetup up --pin-root DIR --iface IF [--generic] [--seed N]\n"
 		"             --vip ADDR:PORT/PROTO --backend ID=ADDR [--backend ...]\n"
-		"             [--ring-size M]\n"
+		"             [--ring-size M] [--egress IF]   (IF: a redirect target)\n"
 		"  lbsetup down --pin-root DIR --iface IF\n"
 		"  lbsetup stats --pin-root DIR\n"
 		"  lbsetup backend-down --pin-root DIR --id N\n"
@@ -167,6 +169,16 @@ static int cmd_up(const struct lb_args *a)
 	if (err)
 		goto out;
 	attached = true;
+	if (a->egress) {
+		unsigned int ifindex = if_nametoindex(a->egress);
+
+		err = ifindex ? xlb_devmap_add(x, ifindex) : -ENODEV;
+		if (err) {
+			pr_warn("lbsetup: cannot add --egress %s to the devmap: %s\n", a->egress,
+				strerror(-err));
+			goto out;
+		}
+	}
 	err = xlb_vip_set(x, &k, &v);
 	if (err) {
 		pr_warn("lbsetup: cannot set VIP %s: %s\n", a->vip, strerror(-err));
@@ -373,6 +385,7 @@ int main(int argc, char **argv)
 		{ "vip", required_argument, NULL, 'V' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ring-size", required_argument, NULL, 'r' },
+		{ "egress", required_argument, NULL, 'e' },
 		{ "id", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -403,6 +416,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			err = parse_backend(&a, optarg);
+			break;
+		case 'e':
+			a.egress = optarg;
 			break;
 		case 'r':
 			err = parse_u32("--ring-size", optarg, 1, XLB_MAX_RING_SIZE, &a.ring_size);
