@@ -15,4 +15,6 @@ if [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)" != 0 ]; t
 	echo "warning: kernel.bpf_stats_enabled is on and slows every BPF program;" \
 	     "the bench leaves it alone, the figures will be skewed" >&2
 fi
+.output/tests/bench_maglev || exit 1
+echo
 exec .output/tests/bench_prog "$@"
