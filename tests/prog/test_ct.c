@@ -10,7 +10,8 @@
  *  - the next hop comes from the FIB, is cached per backend for about a
  *    second (a neighbour change shows after expiry), and the route MTU is
  *    enforced from the cache too;
- *  - while a thread keeps switching a VIP's ring between two backend sets,
+ *  - while a thread keeps switching a VIP's ring between the Maglev tables of
+ *    two backend sets,
  *    1,000,000 new flows each go to a backend of old U new, none hits an
  *    unset slot, and established flows never move.
  */
@@ -25,6 +26,7 @@
 #include <linux/tcp.h>
 #include <xlb/hash.h>
 #include "addr.h"
+#include "maglev.h"
 #include "harness.h"
 
 #define VIP_ADDR "10.0.0.1"
@@ -362,13 +364,39 @@ static volatile int stop_switching;
 static long switches;
 static int switch_err;
 
+static struct maglev_table *tables[2];	/* Maglev rings over {1, 2} and {3, 4} */
+
+static int build_tables(void)
+{
+	struct maglev_backend be[2];
+	int t, i, err;
+
+	for (t = 0; t < 2; t++) {
+		for (i = 0; i < 2; i++) {
+			__u32 addr[4] = { be_addr[2 * t + i + 1], 0, 0, 0 };
+
+			memset(&be[i], 0, sizeof(be[i]));
+			be[i].id = (__u32)(2 * t + i + 1);
+			be[i].weight = 1;
+			be[i].state = MAGLEV_UP;
+			err = maglev_ident_addr(&be[i], XLB_AF_INET, addr, 0);
+			if (err)
+				return err;
+		}
+		err = maglev_build(be, 2, RING_M, 42, &tables[t], NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static void *switcher(void *arg)
 {
-	__u32 a[] = { 1, 2 }, b[] = { 3, 4 };
-
 	(void)arg;
 	while (!stop_switching) {
-		switch_err = publish((switches & 1) ? b : a, 2);
+		const struct maglev_table *t = tables[switches & 1];
+
+		switch_err = xlb_ring_publish(x, vip_id, t->ring, t->m);
 		if (switch_err)
 			break;
 		switches++;
@@ -386,7 +414,8 @@ static bool test_switch_under_load(void)
 	long i, bad = 0, notsent = 0, moved = 0, per_be[NBACKENDS + 1] = { 0 };
 	bool ok = true;
 
-	XT_ASSERT(!publish((__u32[]){ 1, 2 }, 2), "publish");
+	XT_ASSERT(!build_tables(), "Maglev tables");
+	XT_ASSERT(!xlb_ring_publish(x, vip_id, tables[0]->ring, tables[0]->m), "publish");
 	for (i = 0; i < ESTABLISHED; i++) {
 		mkframe(&f, htonl(0xc6000000 | (__u32)i), 5000, true);
 		est_be[i] = send_frame(&f);
@@ -423,6 +452,8 @@ static bool test_switch_under_load(void)
 	}
 	stop_switching = 1;
 	pthread_join(th, NULL);
+	maglev_free(tables[0]);
+	maglev_free(tables[1]);
 	XT_ASSERT(!xlb_stats_global(x, &g1), "stats");
 	printf("    %ld packets, %ld ring switches; per backend: %ld %ld %ld %ld\n", i, switches,
 	       per_be[1], per_be[2], per_be[3], per_be[4]);
