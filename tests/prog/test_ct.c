@@ -27,6 +27,7 @@
 #include <xlb/hash.h>
 #include "addr.h"
 #include "maglev.h"
+#include "vipring.h"
 #include "harness.h"
 
 #define VIP_ADDR "10.0.0.1"
@@ -360,6 +361,109 @@ static bool test_vip_delete(void)
 	return true;
 }
 
+/* Send @count SYNs from distinct sources; which backends got them (bitmask). */
+static unsigned int syn_spread(int count, __u32 base)
+{
+	unsigned int seen = 0;
+	struct frame f;
+	int i, b;
+
+	for (i = 0; i < count; i++) {
+		mkframe(&f, htonl(base + (__u32)i), (__u16)(10000 + i), true);
+		b = send_frame(&f);
+		if (b > 0)
+			seen |= 1U << b;
+		else
+			seen |= 1U;	/* bit 0: not sent, or not to a backend */
+	}
+	return seen;
+}
+
+static bool vip_ring(struct xlb_vip_ring *r)
+{
+	struct maglev_backend cfg[NBACKENDS];
+	struct xlb_ring_info i0, info;
+	bool down[NBACKENDS] = { false };
+	__u32 c4 = htonl(0xc0000207);
+	const char *why = NULL;
+	struct frame f;
+	int i, sport = 0;
+
+	for (i = 0; i < NBACKENDS; i++) {
+		__u32 addr[4] = { be_addr[i + 1], 0, 0, 0 };
+
+		memset(&cfg[i], 0, sizeof(cfg[i]));
+		cfg[i].id = (__u32)i + 1;
+		cfg[i].weight = 1;
+		cfg[i].state = MAGLEV_UP;
+		XT_ASSERT(!maglev_ident_addr(&cfg[i], XLB_AF_INET, addr, 0), "ident");
+	}
+	XT_ASSERT(!xlb_vip_ring_init(r, vip_id, 65537, 42), "init");
+	XT_ASSERT(!xlb_vip_ring_apply(x, r, cfg, NBACKENDS, NULL, true, NULL), "apply");
+	XT_ASSERT_EQ(r->publishes, 1);
+	XT_ASSERT_EQ(syn_spread(400, 0x0b000000), 0x1e);	/* all four, nothing else */
+	XT_ASSERT(!xlb_vip_ring_info(r, &i0), "info");
+	XT_ASSERT_EQ(i0.live_checksum, i0.anchor_checksum);
+	XT_ASSERT_EQ(i0.stats.backends, 4);
+	XT_ASSERT(i0.stats.max_ratio < 1.0 + 4.0 / 65537 + 1e-9, "imbalance %f", i0.stats.max_ratio);
+
+	/* Unchanged input: nothing is published again. */
+	XT_ASSERT(!xlb_vip_ring_apply(x, r, cfg, NBACKENDS, NULL, false, NULL), "apply");
+	XT_ASSERT(!xlb_vip_ring_apply(x, r, cfg, NBACKENDS, NULL, true, NULL), "apply");
+	XT_ASSERT_EQ(r->publishes, 1);
+
+	/* A flow on backend 4, to check drain later. */
+	do {
+		mkframe(&f, c4, (__u16)(20000 + sport++), true);
+	} while (send_frame(&f) != 4 && sport < 1000);
+	XT_ASSERT(sport < 1000, "no flow landed on backend 4");
+
+	/* Backend 3 fails: the live table changes, the anchor does not. */
+	down[2] = true;
+	XT_ASSERT(!xlb_vip_ring_apply(x, r, cfg, NBACKENDS, down, false, NULL), "apply");
+	XT_ASSERT_EQ(r->publishes, 2);
+	XT_ASSERT_EQ(syn_spread(400, 0x0b100000), 0x16);	/* 1, 2, 4 */
+	XT_ASSERT(!xlb_vip_ring_info(r, &info), "info");
+	XT_ASSERT_EQ(info.anchor_checksum, i0.anchor_checksum);
+	XT_ASSERT(info.live_checksum != i0.live_checksum, "live ring unchanged after a failure");
+	XT_ASSERT_EQ(info.stats.backends, 3);
+
+	/* It recovers: back on the anchor, byte for byte. */
+	down[2] = false;
+	XT_ASSERT(!xlb_vip_ring_apply(x, r, cfg, NBACKENDS, down, false, NULL), "apply");
+	XT_ASSERT_EQ(r->publishes, 3);
+	XT_ASSERT(!xlb_vip_ring_info(r, &info), "info");
+	XT_ASSERT_EQ(info.live_checksum, i0.live_checksum);
+
+	/* Drain backend 4: no new flows, its established flow stays. */
+	cfg[3].state = MAGLEV_DRAIN;
+	XT_ASSERT(!xlb_vip_ring_apply(x, r, cfg, NBACKENDS, down, true, NULL), "apply");
+	XT_ASSERT_EQ(r->publishes, 4);
+	XT_ASSERT_EQ(syn_spread(400, 0x0b200000), 0x0e);	/* 1, 2, 3 */
+	mkframe(&f, c4, (__u16)(20000 + sport - 1), false);
+	XT_ASSERT_EQ(send_frame(&f), 4);
+
+	/* A bad configuration changes nothing. */
+	XT_ASSERT(!xlb_vip_ring_info(r, &i0), "info");
+	memcpy(cfg[1].ident, cfg[0].ident, sizeof(cfg[0].ident));
+	XT_ASSERT_EQ(xlb_vip_ring_apply(x, r, cfg, NBACKENDS, down, true, &why), -EINVAL);
+	XT_ASSERT(why != NULL, "no message for a duplicate backend");
+	XT_ASSERT_EQ(r->publishes, 4);
+	XT_ASSERT(!xlb_vip_ring_info(r, &info), "info");
+	XT_ASSERT_EQ(info.live_checksum, i0.live_checksum);
+	XT_ASSERT_EQ(syn_spread(100, 0x0b300000), 0x0e);
+	return true;
+}
+
+static bool test_vip_ring(void)
+{
+	struct xlb_vip_ring r;
+	bool ok = vip_ring(&r);
+
+	xlb_vip_ring_release(&r);
+	return ok;
+}
+
 static volatile int stop_switching;
 static long switches;
 static int switch_err;
@@ -505,6 +609,8 @@ int main(void)
 	xt_report("conntrack entry of another VIP id is a miss", test_other_vip_entry());
 	xt_report("deleting VIPs keeps, then removes, the address marker and filter bit",
 		  test_vip_delete());
+	xt_report("VIP ring: anchor and live tables, failure, recovery, drain, only changes published",
+		  test_vip_ring());
 	xt_report("next hop from the FIB, cached about 1 s, route MTU enforced", test_nexthop_cache());
 	xt_report("ring switch under 1M new flows: old U new only, no unset slot",
 		  test_switch_under_load());

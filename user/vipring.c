@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* See vipring.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vipring.h"
+
+int xlb_vip_ring_init(struct xlb_vip_ring *r, __u32 vip_id, __u32 m, __u32 seed)
+{
+	memset(r, 0, sizeof(*r));
+	if (!vip_id || !maglev_valid_m(m))
+		return -EINVAL;
+	r->vip_id = vip_id;
+	r->m = m;
+	r->seed = seed;
+	return 0;
+}
+
+void xlb_vip_ring_release(struct xlb_vip_ring *r)
+{
+	if (!r)
+		return;
+	maglev_free(r->anchor);
+	maglev_free(r->live);
+	r->anchor = NULL;
+	r->live = NULL;
+}
+
+int xlb_vip_ring_apply(struct xlb *x, struct xlb_vip_ring *r, const struct maglev_backend *cfg,
+		       __u32 n, const bool *down, bool config_changed, const char **err)
+{
+	struct maglev_table *anchor = NULL, *live = NULL;
+	struct maglev_backend *health = NULL;
+	__u32 i;
+	int ret;
+
+	if (config_changed || !r->anchor) {
+		ret = maglev_rebuild(r->anchor, cfg, n, r->m, r->seed, &anchor, err);
+		if (ret)
+			goto out;
+	}
+	health = calloc(n ? n : 1, sizeof(*health));
+	if (!health) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(health, cfg, n * sizeof(*cfg));
+	for (i = 0; down && i < n; i++)
+		if (down[i])
+			health[i].state = MAGLEV_DOWN;
+	ret = maglev_rebuild(anchor ? anchor : r->anchor, health, n, r->m, r->seed, &live, err);
+	if (ret)
+		goto out;
+	if (!r->live || memcmp(r->live->ring, live->ring, (size_t)r->m * sizeof(__u32))) {
+		ret = xlb_ring_publish(x, r->vip_id, live->ring, live->m);
+		if (ret)
+			goto out;
+		r->publishes++;
+	}
+	/* Committed: swap in the new tables. */
+	if (anchor) {
+		maglev_free(r->anchor);
+		r->anchor = anchor;
+		anchor = NULL;
+	}
+	maglev_free(r->live);
+	r->live = live;
+	live = NULL;
+out:
+	maglev_free(anchor);
+	maglev_free(live);
+	free(health);
+	return ret;
+}
+
+int xlb_vip_ring_info(const struct xlb_vip_ring *r, struct xlb_ring_info *info)
+{
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	if (!r->live || !r->anchor)
+		return -ENOENT;
+	ret = maglev_checksum(r->live, &info->live_checksum);
+	if (!ret)
+		ret = maglev_checksum(r->anchor, &info->anchor_checksum);
+	if (!ret)
+		ret = maglev_stats(r->live, &info->stats);
+	return ret;
+}
