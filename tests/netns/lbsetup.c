@@ -136,6 +136,21 @@ static int open_lb(const struct lb_args *a, struct xlb **x)
 	return err;
 }
 
+/* Open the LB pinned at --pin-root; unlike open_lb, never create one
+ * (xlb_open would make an empty LB where there is nothing to read). */
+static int open_existing_lb(const struct lb_args *a, struct xlb **x)
+{
+	struct stat st;
+	int err;
+
+	if (stat(a->pin_root, &st)) {
+		err = -errno;
+		pr_warn("lbsetup: no LB pinned at %s: %s\n", a->pin_root, strerror(-err));
+		return err;
+	}
+	return open_lb(a, x);
+}
+
 static int cmd_up(const struct lb_args *a)
 {
 	struct xlb_vip_key k;
@@ -241,7 +256,6 @@ static int cmd_backend_down(const struct lb_args *a)
 {
 	struct xlb_backend b;
 	struct xlb *x = NULL;
-	struct stat st;
 	__u32 *ring = NULL, *keep = NULL, m = 0, nkeep = 0, i, j;
 	bool seen;
 	int err;
@@ -250,12 +264,7 @@ static int cmd_backend_down(const struct lb_args *a)
 		pr_warn("lbsetup: backend-down needs --id N\n");
 		return -EINVAL;
 	}
-	if (stat(a->pin_root, &st)) {
-		err = -errno;
-		pr_warn("lbsetup: no LB pinned at %s: %s\n", a->pin_root, strerror(-err));
-		return err;
-	}
-	err = open_lb(a, &x);
+	err = open_existing_lb(a, &x);
 	if (err)
 		return err;
 	err = xlb_backend_get(x, a->down_id, &b);
@@ -328,18 +337,11 @@ static int cmd_stats(const struct lb_args *a)
 	struct xlb_counters c;
 	struct xlb_backend b;
 	struct xlb *x = NULL;
-	struct stat st;
 	char buf[64];
 	__u32 id;
 	int err, i;
 
-	/* xlb_open would create an empty LB here; there is nothing to read. */
-	if (stat(a->pin_root, &st)) {
-		err = -errno;
-		pr_warn("lbsetup: no LB pinned at %s: %s\n", a->pin_root, strerror(-err));
-		return err;
-	}
-	err = open_lb(a, &x);
+	err = open_existing_lb(a, &x);
 	if (err)
 		return err;
 	err = xlb_stats_global(x, &g);
