@@ -225,6 +225,8 @@ static double now_s(void)
 
 /* Send @f (padded to @len bytes) in from device @ifindex; returns the
  * verdict and copies the destination MAC of the output into @dmac. */
+static const __u8 lb_mac[6] = { 2, 0, 0, 0, 0, 0x1b };	/* the LB's own */
+
 static int send_on(int ifindex, __u32 saddr, __u16 sport, __u32 len, __u8 dmac[6])
 {
 	static unsigned char in[2048], out[2048 + 64];
@@ -236,6 +238,7 @@ static int send_on(int ifindex, __u32 saddr, __u16 sport, __u32 len, __u8 dmac[6
 
 	memset(in, 0, sizeof(in));
 	mkframe(f, saddr, sport, false);
+	memcpy(f->eth.h_dest, lb_mac, 6);
 	f->ip.tot_len = htons((__u16)(len - sizeof(f->eth)));
 	if (bpf_prog_test_run_opts(prog_fd, &o))
 		return -1;
@@ -290,6 +293,19 @@ static bool nexthop_cache(void)
 	XT_ASSERT(!xlb_stats_global(x, &g1), "stats");
 	XT_ASSERT_EQ(g1.reason[XLB_R_FRAG_NEEDED] - g0.reason[XLB_R_FRAG_NEEDED], 2);
 	XT_ASSERT_EQ(g1.reason[XLB_R_FIB_STATIC] - g0.reason[XLB_R_FIB_STATIC], 0);
+
+	/* No neighbour and no static next hop: the encapsulated packet goes
+	 * to the kernel, still addressed to this host, counted no_neigh. */
+	XT_ASSERT(!sh("ip link set dev xlbnh0 mtu 1500 && ip neigh del 10.9.0.2 dev xlbnh0"), "neigh del");
+	cfg.flags = 0;
+	XT_ASSERT(!xlb_config_set(x, &cfg), "config");
+	usleep(1200 * 1000);
+	XT_ASSERT(!xlb_stats_global(x, &g0), "stats");
+	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 64, dmac), XDP_PASS);
+	XT_ASSERT(!memcmp(dmac, lb_mac, 6), "kernel-bound packet must keep this host's MAC");
+	XT_ASSERT(!xlb_stats_global(x, &g1), "stats");
+	XT_ASSERT_EQ(g1.reason[XLB_R_NO_NEIGH] - g0.reason[XLB_R_NO_NEIGH], 1);
+	XT_ASSERT_EQ(g1.verdict[XDP_PASS] - g0.verdict[XDP_PASS], 1);
 	return true;
 }
 
@@ -611,7 +627,8 @@ int main(void)
 		  test_vip_delete());
 	xt_report("VIP ring: anchor and live tables, failure, recovery, drain, only changes published",
 		  test_vip_ring());
-	xt_report("next hop from the FIB, cached about 1 s, route MTU enforced", test_nexthop_cache());
+	xt_report("next hop from the FIB, cached about 1 s, route MTU enforced, unknown neighbour to the kernel",
+		  test_nexthop_cache());
 	xt_report("ring switch under 1M new flows: old U new only, no unset slot",
 		  test_switch_under_load());
 	xlb_close(x);
