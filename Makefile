@@ -40,7 +40,7 @@ BPF_HDRS    := $(wildcard bpf/*.bpf.h) $(wildcard include/xlb/*.h)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c
+LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c
 LIB_OBJS    := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB         := $(OUTPUT)/libxlb.a
 SAN_OBJS    := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
@@ -49,7 +49,8 @@ SAN_LIB     := $(OUTPUT)/san/libxlb.a
 PROGS       := $(OUTPUT)/xlb-decap
 TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/lbsetup $(OUTPUT)/tests/test_unit \
-               $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config
+               $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
+               $(OUTPUT)/tests/test_lb
 BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev
 
 .DELETE_ON_ERROR:

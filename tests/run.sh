@@ -48,6 +48,7 @@ run_layer maglev "$OUT/tests/test_maglev"
 run_layer config "$OUT/tests/test_config"
 run_layer prog tests/prog/run.sh
 run_layer ct "$OUT/tests/test_ct"
+run_layer lb "$OUT/tests/test_lb"
 run_layer netns tests/netns/run.sh
 
 echo

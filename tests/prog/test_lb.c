@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The daemon's balancer core (user/lb.c) against the real data plane:
+ * apply a whole configuration, re-apply it without rewriting a ring,
+ * remove and drain backends without moving other flows, adopt what an
+ * earlier instance left pinned without republishing, and remove a VIP.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include "config.h"
+#include "addr.h"
+#include "lb.h"
+#include "harness.h"
+
+static char pin_root[64];
+static struct xlb_lb *lb;
+
+static const char *cfg_fmt =
+	"{\"version\": 1, \"interfaces\": [{\"name\": \"lo\"}], \"pin_root\": \"%s\","
+	" \"hash_seed\": 7,"
+	" \"limits\": {\"max_vips\": 16, \"max_backends\": 64, \"conntrack\": 65536},"
+	" \"next_hop\": {\"static\": {\"ifname\": \"%s\", \"dmac\": \"02:00:00:00:00:aa\","
+	"   \"smac\": \"02:00:00:00:00:bb\"}, \"skip_fib\": true},"
+	" \"vips\": [%s]}";
+
+static int load_cfg(const char *vips, const char *nh_if, struct xlb_cfg **cfg)
+{
+	char text[4096], err[XLB_CFG_ERRLEN];
+	int ret;
+
+	snprintf(text, sizeof(text), cfg_fmt, pin_root, nh_if, vips);
+	ret = xlb_config_parse(text, strlen(text), cfg, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "    config: %s\n", err);
+	return ret;
+}
+
+static int apply(const char *vips)
+{
+	struct xlb_cfg *cfg = NULL;
+	char err[256] = "";
+	int ret;
+
+	ret = load_cfg(vips, "lo", &cfg);
+	if (!ret)
+		ret = xlb_lb_apply(lb, cfg, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "    apply: %s (%s)\n", err, strerror(-ret));
+	xlb_config_free(cfg);
+	return ret;
+}
+
+struct frame {
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct tcphdr tcp;
+} __attribute__((packed));
+
+/* Send a TCP frame to 10.0.0.1:80; returns the last octet of the outer
+ * destination (the backend 10.1.0.N), 0 if not sent, -1 if passed. */
+static int send_tcp(__u32 saddr, __u16 sport, bool syn)
+{
+	unsigned char out[256];
+	__u32 out_len = sizeof(out), retval;
+	struct frame f = {};
+
+	f.eth.h_proto = htons(ETH_P_IP);
+	f.ip.version = 4;
+	f.ip.ihl = 5;
+	f.ip.ttl = 64;
+	f.ip.protocol = IPPROTO_TCP;
+	f.ip.tot_len = htons(sizeof(f.ip) + sizeof(f.tcp));
+	f.ip.saddr = saddr;
+	f.ip.daddr = htonl(0x0a000001);
+	f.tcp.source = htons(sport);
+	f.tcp.dest = htons(80);
+	f.tcp.doff = 5;
+	f.tcp.syn = syn;
+	f.tcp.ack = !syn;
+	if (xt_run(xlb_prog_fd(lb->x), &f, sizeof(f), out, &out_len, &retval))
+		return 0;
+	if (retval == XDP_PASS)
+		return -1;
+	if (retval != XDP_TX || out_len != sizeof(f) + 20)
+		return 0;
+	return out[14 + 19];
+}
+
+static __u32 inner_ring_id(__u32 vip_id)
+{
+	__u32 id = 0;
+
+	bpf_map_lookup_elem(xlb_map_fd(lb->x, XLB_STR(XLB_MAP_RINGS)), &vip_id, &id);
+	return id;
+}
+
+#define VIP1(backends) "{\"vip\": \"10.0.0.1:80/tcp\", \"ring_size\": 4093, \"backends\": [" backends "]}"
+#define VIP6 "{\"vip\": \"[2001:db8::1]:53/udp\", \"backends\": [{\"address\": \"fc00::1\"}]}"
+#define B1 "{\"address\": \"10.1.0.1\", \"weight\": 100}"
+#define B2 "{\"address\": \"10.1.0.2\", \"weight\": 100}"
+#define B3 "{\"address\": \"10.1.0.3\", \"weight\": 200}"
+#define B3D "{\"address\": \"10.1.0.3\", \"weight\": 200, \"state\": \"drain\"}"
+
+#define NFLOWS 2000
+
+static int est[NFLOWS];
+
+static bool test_lb(void)
+{
+	struct xlb_cfg *cfg = NULL;
+	struct xlb_lb_vip *v;
+	struct xlb_vip_key k;
+	char err[256] = "";
+	int cnt[8] = { 0 }, i, b, moved = 0;
+	__u32 ring_id, vid;
+
+	XT_ASSERT(!apply(VIP1(B1 "," B2 "," B3) "," VIP6), "first apply");
+	XT_ASSERT(!xlb_vip_key_parse("10.0.0.1:80/tcp", &k, NULL), "key");
+	v = xlb_lb_vip_find(lb, &k);
+	XT_ASSERT(v && v->n_backends == 3, "VIP with 3 backends");
+	vid = v->id;
+	for (i = 0; i < NFLOWS; i++) {
+		est[i] = send_tcp(htonl(0xc0000000 | (__u32)i), 1000, true);
+		XT_ASSERT(est[i] >= 1 && est[i] <= 3, "flow %d went to %d", i, est[i]);
+		cnt[est[i]]++;
+	}
+	printf("    spread over weights 1:1:2: %d %d %d\n", cnt[1], cnt[2], cnt[3]);
+	XT_ASSERT(cnt[3] > cnt[1] * 3 / 2 && cnt[3] > cnt[2] * 3 / 2, "weight 200 not honoured");
+
+	/* The same configuration again: no ring is rewritten. */
+	ring_id = inner_ring_id(vid);
+	XT_ASSERT(!apply(VIP1(B1 "," B2 "," B3) "," VIP6), "re-apply");
+	XT_ASSERT_EQ(inner_ring_id(vid), ring_id);
+
+	/* Remove 10.1.0.2: flows elsewhere stay, its flows are re-chosen. */
+	XT_ASSERT(!apply(VIP1(B1 "," B3) "," VIP6), "remove a backend");
+	XT_ASSERT(inner_ring_id(vid) != ring_id, "ring not republished");
+	for (i = 0; i < NFLOWS; i++) {
+		b = send_tcp(htonl(0xc0000000 | (__u32)i), 1000, false);
+		if (est[i] != 2 && b != est[i])
+			moved++;
+		XT_ASSERT(b == 1 || b == 3, "flow %d went to %d after removal", i, b);
+		est[i] = b;
+	}
+	XT_ASSERT_EQ(moved, 0);
+	for (i = 0; i < 200; i++)
+		XT_ASSERT(send_tcp(htonl(0xc1000000 | (__u32)i), 2000, true) != 2, "new flow on removed");
+
+	/* Drain 10.1.0.3: no new flows, established ones stay. */
+	XT_ASSERT(!apply(VIP1(B1 "," B3D) "," VIP6), "drain");
+	for (i = 0; i < 200; i++)
+		XT_ASSERT_EQ(send_tcp(htonl(0xc2000000 | (__u32)i), 3000, true), 1);
+	for (i = 0; i < NFLOWS; i++)
+		XT_ASSERT(send_tcp(htonl(0xc0000000 | (__u32)i), 1000, false) == est[i],
+			  "established flow %d moved on drain", i);
+
+	/* A restarted daemon adopts everything and rewrites nothing. */
+	ring_id = inner_ring_id(vid);
+	xlb_lb_close(lb);
+	lb = NULL;
+	XT_ASSERT(!load_cfg(VIP1(B1 "," B3D) "," VIP6, "lo", &cfg), "config");
+	XT_ASSERT(!xlb_lb_open(cfg, &lb), "reopen");
+	XT_ASSERT(lb->adopted, "nothing adopted");
+	v = xlb_lb_vip_find(lb, &k);
+	XT_ASSERT(v && v->id == vid && v->n_backends == 2, "VIP not adopted with its id");
+	XT_ASSERT_EQ(inner_ring_id(vid), ring_id);
+	XT_ASSERT(!xlb_lb_apply(lb, cfg, err, sizeof(err)), "apply after adopt: %s", err);
+	xlb_config_free(cfg);
+	cfg = NULL;
+	XT_ASSERT_EQ(inner_ring_id(vid), ring_id);
+	for (i = 0; i < NFLOWS; i += 7)
+		XT_ASSERT(send_tcp(htonl(0xc0000000 | (__u32)i), 1000, false) == est[i],
+			  "flow %d moved across the restart", i);
+
+	/* A configuration the data plane cannot take changes nothing. */
+	XT_ASSERT(!load_cfg(VIP1(B1) "," VIP6, "nosuchdev0", &cfg), "config");
+	XT_ASSERT(xlb_lb_apply(lb, cfg, err, sizeof(err)) == -ENODEV, "bad next hop accepted");
+	xlb_config_free(cfg);
+	XT_ASSERT(strstr(err, "nosuchdev0") != NULL, "message '%s' does not name the device", err);
+	XT_ASSERT_EQ(inner_ring_id(vid), ring_id);
+
+	/* Remove the VIP: its traffic goes to the kernel. */
+	XT_ASSERT(!apply(VIP6), "remove VIP");
+	XT_ASSERT_EQ(send_tcp(htonl(0xc0000001), 1000, false), -1);
+	XT_ASSERT(!xlb_lb_vip_find(lb, &k), "VIP still held");
+	XT_ASSERT_EQ(inner_ring_id(vid), 0);
+	return true;
+}
+
+int main(void)
+{
+	struct xlb_cfg *cfg = NULL;
+	int err;
+
+	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/xlbtest-lb-%d", (int)getpid());
+	err = xt_private_netns();
+	if (!err)
+		err = load_cfg("", "lo", &cfg);
+	if (!err)
+		err = xlb_lb_open(cfg, &lb);
+	xlb_config_free(cfg);
+	if (err) {
+		fprintf(stderr, "setup failed: %s\n", strerror(-err));
+		xt_failed++;
+	} else {
+		xt_report("apply, re-apply, remove, drain, adopt after restart, reject, remove VIP",
+			  test_lb());
+	}
+	xlb_lb_close(lb);
+	xlb_unpin_all(pin_root);
+	return xt_summary("lb");
+}
