@@ -14,6 +14,7 @@
 #include "config.h"
 #include "addr.h"
 #include "lb.h"
+#include "api.h"
 #include "harness.h"
 
 static char pin_root[64];
@@ -191,6 +192,139 @@ static bool test_lb(void)
 	return true;
 }
 
+static char state_path[128];
+
+/* Send one request; returns the reply's "ok" and keeps the reply in *out. */
+static bool call(struct xlb_api *a, const char *text, json_t **out)
+{
+	json_t *req = json_loads(text, 0, NULL), *reply = NULL;
+	bool ok;
+
+	if (!req) {
+		fprintf(stderr, "    bad test request %s\n", text);
+		return false;
+	}
+	xlb_api_handle(a, req, &reply);
+	json_decref(req);
+	ok = json_is_true(json_object_get(reply, "ok"));
+	if (out)
+		*out = reply;
+	else
+		json_decref(reply);
+	return ok;
+}
+
+static bool reply_says(json_t *reply, const char *what)
+{
+	const char *e = json_string_value(json_object_get(reply, "error"));
+	bool ok = e && strstr(e, what);
+
+	if (!ok)
+		fprintf(stderr, "    reply error '%s' lacks '%s'\n", e ? e : "(none)", what);
+	json_decref(reply);
+	return ok;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &n, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static bool api(struct xlb_api *a)
+{
+	char *before, *after;
+	json_t *r;
+	struct xlb_cfg *saved = NULL;
+	char err[256];
+	const char *sum;
+
+	XT_ASSERT(call(a, "{\"cmd\":\"vip.add\",\"vip\":\"10.0.0.1:80/tcp\",\"ring_size\":251}", NULL),
+		  "vip.add");
+	XT_ASSERT(call(a, "{\"cmd\":\"backend.add\",\"vip\":\"10.0.0.1:80/tcp\",\"address\":\"10.1.0.1\"}",
+		       NULL), "backend.add 1");
+	XT_ASSERT(call(a, "{\"cmd\":\"backend.add\",\"vip\":\"10.0.0.1:80/tcp\",\"address\":\"10.1.0.2\","
+			  "\"weight\":300}", NULL), "backend.add 2");
+	XT_ASSERT(send_tcp(htonl(0xc3000001), 1, true) > 0, "VIP added through the API forwards");
+
+	/* The state file holds exactly the accepted state, and reproduces it. */
+	before = read_file(state_path);
+	XT_ASSERT(before != NULL, "no state file at %s", state_path);
+	XT_ASSERT(strstr(before, "10.1.0.2") && strstr(before, "300"), "state file lacks the change");
+	XT_ASSERT(!xlb_config_parse(before, strlen(before), &saved, err, sizeof(err)),
+		  "state file does not parse: %s", err);
+	XT_ASSERT(xlb_config_equal(saved, a->cfg), "state file differs from the accepted state");
+	xlb_config_free(saved);
+
+	/* Rejected changes: each names the problem, and nothing changes. */
+	XT_ASSERT(!call(a, "{\"cmd\":\"backend.add\",\"vip\":\"10.0.0.1:80/tcp\",\"address\":\"10.1.0.1\"}",
+			&r), "duplicate backend accepted");
+	XT_ASSERT(reply_says(r, "already in vip"), "duplicate");
+	XT_ASSERT(!call(a, "{\"cmd\":\"backend.add\",\"vip\":\"10.9.9.9:80/tcp\",\"address\":\"10.1.0.3\"}",
+			&r), "unknown VIP accepted");
+	XT_ASSERT(reply_says(r, "no such VIP"), "unknown VIP");
+	XT_ASSERT(!call(a, "{\"cmd\":\"backend.set\",\"vip\":\"10.0.0.1:80/tcp\",\"address\":\"10.1.0.1\","
+			  "\"weight\":70000}", &r), "weight 70000 accepted");
+	XT_ASSERT(reply_says(r, "weight"), "weight range");
+	XT_ASSERT(!call(a, "{\"cmd\":\"vip.add\",\"vip\":\"10.0.0.1:99999/tcp\"}", &r), "bad port");
+	XT_ASSERT(reply_says(r, "port"), "port");
+	XT_ASSERT(!call(a, "{\"cmd\":\"vip.add\",\"vip\":\"10.0.0.7:80/tcp\",\"ring_size\":1000}", &r),
+		  "non-prime ring accepted");
+	XT_ASSERT(reply_says(r, "ring_size"), "ring size");
+	XT_ASSERT(!call(a, "{\"cmd\":\"frobnicate\"}", &r), "unknown command accepted");
+	XT_ASSERT(reply_says(r, "unknown command"), "unknown command");
+	XT_ASSERT(!call(a, "{\"cmd\":\"vip.del\",\"vip\":\"10.0.0.1:80/tcp\",\"force\":1}", &r),
+		  "unknown argument accepted");
+	XT_ASSERT(reply_says(r, "force"), "unknown argument");
+	after = read_file(state_path);
+	XT_ASSERT(after && !strcmp(before, after), "a rejected change touched the state file");
+	free(after);
+	free(before);
+
+	/* Drain and weight changes go through; maglev.show reports them. */
+	XT_ASSERT(call(a, "{\"cmd\":\"backend.drain\",\"vip\":\"10.0.0.1:80/tcp\",\"address\":\"10.1.0.2\"}",
+		       NULL), "drain");
+	XT_ASSERT(call(a, "{\"cmd\":\"maglev.show\",\"vip\":\"10.0.0.1:80/tcp\"}", &r), "maglev.show");
+	sum = json_string_value(json_object_get(r, "checksum"));
+	XT_ASSERT(sum && strlen(sum) == 16, "checksum");
+	XT_ASSERT_EQ(json_integer_value(json_object_get(json_array_get(json_object_get(r, "backends"), 0),
+							"slots")) +
+			     json_integer_value(json_object_get(json_array_get(json_object_get(r, "backends"), 1),
+								"slots")),
+		     251);
+	json_decref(r);
+	XT_ASSERT(call(a, "{\"cmd\":\"stats\"}", &r), "stats");
+	XT_ASSERT(json_integer_value(json_object_get(json_object_get(r, "verdicts"), "tx")) > 0, "tx");
+	json_decref(r);
+	XT_ASSERT(call(a, "{\"cmd\":\"vip.del\",\"vip\":\"10.0.0.1:80/tcp\"}", NULL), "vip.del");
+	XT_ASSERT_EQ(send_tcp(htonl(0xc3000001), 1, true), -1);
+	return true;
+}
+
+static bool test_api(void)
+{
+	struct xlb_api a = { .lb = lb, .state_path = state_path };
+	bool ok;
+
+	snprintf(state_path, sizeof(state_path), "/tmp/xlbtest-state-%d.json", (int)getpid());
+	if (!lb || load_cfg("", "lo", &a.cfg))
+		return false;
+	ok = api(&a);
+	xlb_config_free(a.cfg);
+	unlink(state_path);
+	return ok;
+}
+
 int main(void)
 {
 	struct xlb_cfg *cfg = NULL;
@@ -209,6 +343,8 @@ int main(void)
 	} else {
 		xt_report("apply, re-apply, remove, drain, adopt after restart, reject, remove VIP",
 			  test_lb());
+		xt_report("control API: changes validated, applied and persisted; rejects change nothing",
+			  test_api());
 	}
 	xlb_lb_close(lb);
 	xlb_unpin_all(pin_root);
