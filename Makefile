@@ -40,17 +40,17 @@ BPF_HDRS    := $(wildcard bpf/*.bpf.h) $(wildcard include/xlb/*.h)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c
+LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c
 LIB_OBJS    := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB         := $(OUTPUT)/libxlb.a
 SAN_OBJS    := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
 SAN_LIB     := $(OUTPUT)/san/libxlb.a
 
-PROGS       := $(OUTPUT)/xlb-decap
+PROGS       := $(OUTPUT)/xlb-decap $(OUTPUT)/xlbd $(OUTPUT)/xlbctl
 TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/lbsetup $(OUTPUT)/tests/test_unit \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
-               $(OUTPUT)/tests/test_lb
+               $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli
 BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev
 
 .DELETE_ON_ERROR:
@@ -105,6 +105,14 @@ $(OUTPUT)/xlb-decap: user/xlb-decap.c $(LIB) | $(OUTPUT)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+$(OUTPUT)/xlbd: user/xlbd.c $(LIB) | $(OUTPUT)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -ljansson -lsystemd -o $@
+
+$(OUTPUT)/xlbctl: user/xlbctl.c $(LIB) | $(OUTPUT)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -ljansson -o $@
+
 $(OUTPUT)/tests/test_unit: tests/unit/test_unit.c $(SAN_LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -lcmocka -o $@
@@ -114,6 +122,10 @@ $(OUTPUT)/tests/test_maglev: tests/unit/test_maglev.c $(SAN_LIB) | $(OUTPUT)/tes
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/test_config: tests/unit/test_config.c $(SAN_LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -ljansson -lcmocka -o $@
+
+$(OUTPUT)/tests/test_cli: tests/unit/test_cli.c $(SAN_LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -ljansson -lcmocka -o $@
 
@@ -152,6 +164,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' deploy/xlb-decap@.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb-decap@.service
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' deploy/xlbd.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlbd.service
+	install -d $(DESTDIR)/etc/xlb
+	test -e $(DESTDIR)/etc/xlb/xlb.json || install -m 0644 deploy/xlb.json $(DESTDIR)/etc/xlb/xlb.json
 
 clean:
 	$(call msg,CLEAN)

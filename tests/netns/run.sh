@@ -28,6 +28,8 @@ cd "$(dirname "$0")/../.." || exit 1
 OUT=.output
 XLB_DECAP=${XLB_DECAP:-$OUT/xlb-decap}
 LBSETUP=${LBSETUP:-$OUT/tests/lbsetup}
+XLBD=${XLBD:-$OUT/xlbd}
+XLBCTL=${XLBCTL:-$OUT/xlbctl}
 PY=/usr/bin/python3
 CONNS=${NETNS_CONNS:-200}
 
@@ -140,6 +142,42 @@ print("ok %d failed %d %s" % (ok, len(errors),
       " ".join("%s %d" % kv for kv in sorted(per.items()))))
 for e in errors:
     print("error " + e)
+EOF
+	# Long-lived connections: each sends a chunk every 0.2 s for a few
+	# seconds, then checks the backend counted every byte.
+	cat >"$TMP/longclient.py" <<'EOF'
+import socket, sys, time
+
+host, port, count, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+conns = [socket.create_connection((host, port), timeout=3) for _ in range(count)]
+sent = [0] * count
+end = time.time() + secs
+while time.time() < end:
+    for i, s in enumerate(conns):
+        s.sendall(b"y" * 100)
+        sent[i] += 100
+    time.sleep(0.2)
+ok, bad = 0, []
+for i, s in enumerate(conns):
+    try:
+        s.settimeout(5)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        words = data.decode().split()
+        if len(words) == 2 and int(words[1]) == sent[i]:
+            ok += 1
+        else:
+            bad.append("connection %d: %r for %d bytes" % (i, data, sent[i]))
+    except Exception as e:
+        bad.append("connection %d: %r" % (i, e))
+print("ok %d failed %d" % (ok, len(bad)))
+for b in bad[:5]:
+    print("error " + b)
 EOF
 }
 
@@ -405,6 +443,96 @@ test_e2e_devmap_miss() {
 	test_e2e_redirect miss
 }
 
+XLBD_PID=
+
+xlbd_start() {
+	local i
+
+	nsenter --net="/run/netns/$NS_L" timeout 300 "$XLBD" --config "$TMP/xlbd.json" \
+		>>"$TMP/xlbd.log" 2>&1 8>&- 9>&- &
+	XLBD_PID=$!
+	BG_PIDS+=("$XLBD_PID")
+	for i in $(seq 1 100); do
+		ctl -j status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	MSG="xlbd did not answer within 10 s: $(tail -n2 "$TMP/xlbd.log")"
+	return 1
+}
+
+ctl() { "$XLBCTL" -s "$TMP/xlbd.sock" -p "$PIN_ROOT/xlbd" "$@"; }
+
+link_id() {
+	ctl -j status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["interfaces"][0]["link_id"])'
+}
+
+# The daemon and the CLI: configure through xlbctl, kill -9 xlbd under live
+# long-lived connections (forwarding goes on, stats read the pins), restart
+# (the same link is adopted), drain, reload a bad and a good config, detach.
+test_daemon() {
+	local out l1 l2 lc i
+
+	[ -z "$TOPO_ERR" ] || { MSG="topology: $TOPO_ERR"; return 1; }
+	cat >"$TMP/xlbd.json" <<EOF
+{"version": 1, "interfaces": [{"name": "lv"}], "pin_root": "$PIN_ROOT/xlbd",
+ "control": {"socket": "$TMP/xlbd.sock"}, "state_file": "$TMP/xlbd-state.json", "vips": []}
+EOF
+	xlbd_start || return 1
+	ctl vip add "$VIP4:$PORT/tcp" && ctl backend add "$VIP4:$PORT/tcp" "$B14" &&
+		ctl backend add "$VIP4:$PORT/tcp" "$B24" || { MSG="xlbctl vip/backend add failed"; return 1; }
+	out=$(ctl backend add "$VIP4:$PORT/tcp" "$B24" 2>&1) && { MSG="duplicate backend accepted"; return 1; }
+	grep -q "already" <<<"$out" || { MSG="duplicate backend: '$out'"; return 1; }
+	out=$(ctl backend add "$VIP4:$PORT/tcp" 10.0.9.9 weight 70000 2>&1)
+	[ $? -eq 2 ] && grep -q "weight" <<<"$out" || { MSG="weight 70000: '$out'"; return 1; }
+	l1=$(link_id) || { MSG="status failed"; return 1; }
+
+	ip netns exec "$NS_C" timeout 60 "$PY" "$TMP/longclient.py" "$VIP4" "$PORT" 20 4 \
+		>"$TMP/long.out" 2>&1 &
+	lc=$!
+	sleep 1
+	# $XLBD_PID is timeout(1); xlbd is its child.
+	kill -9 "$(pgrep -P "$XLBD_PID")" || { MSG="no xlbd process to kill"; return 1; }
+	wait "$XLBD_PID" 2>/dev/null
+	out=$(ctl stats 2>&1) || { MSG="stats with xlbd down failed: $out"; return 1; }
+	grep -q "not running" <<<"$out" || { MSG="offline stats: '$out'"; return 1; }
+	wait "$lc"
+	log "long-lived connections while xlbd was killed: $(head -n1 "$TMP/long.out")"
+	grep -q "^ok 20 failed 0" "$TMP/long.out" ||
+		{ MSG="long-lived connections broke: $(sed -n 2p "$TMP/long.out")"; return 1; }
+
+	xlbd_start || return 1
+	l2=$(link_id)
+	[ "$l1" = "$l2" ] || { MSG="link $l1 not adopted (now $l2)"; return 1; }
+	fg_run ip netns exec "$NS_C" timeout 120 "$PY" "$TMP/client.py" "$VIP4" "$PORT" 60 \
+		>"$TMP/d.out" 2>&1
+	grep -q "^ok 60 failed 0" "$TMP/d.out" || { MSG="after restart: $(head -n2 "$TMP/d.out")"; return 1; }
+
+	ctl backend drain "$VIP4:$PORT/tcp" "$B24" || { MSG="drain failed"; return 1; }
+	fg_run ip netns exec "$NS_C" timeout 120 "$PY" "$TMP/client.py" "$VIP4" "$PORT" 30 \
+		>"$TMP/d.out" 2>&1
+	log "after draining be2: $(head -n1 "$TMP/d.out")"
+	grep -q "^ok 30 failed 0 be1 30$" "$TMP/d.out" || { MSG="drain: $(head -n1 "$TMP/d.out")"; return 1; }
+
+	# Reload: a broken file changes nothing, a good one replaces the state.
+	cp "$TMP/xlbd.json" "$TMP/xlbd.good"
+	echo '{"version": 1, "vips": [' >"$TMP/xlbd.json"
+	ctl config reload >/dev/null 2>&1 && { MSG="a broken config was reloaded"; return 1; }
+	ctl vip show "$VIP4:$PORT/tcp" >/dev/null || { MSG="VIP lost after a rejected reload"; return 1; }
+	cp "$TMP/xlbd.good" "$TMP/xlbd.json"
+	ctl config reload || { MSG="reload of a good config failed"; return 1; }
+	out=$(ctl vip list)
+	[ -z "$out" ] || { MSG="reload did not replace the state: '$out'"; return 1; }
+
+	ctl detach || { MSG="detach failed"; return 1; }
+	for i in $(seq 1 50); do
+		kill -0 "$XLBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	nsx "$NS_L" ip -o link show dev lv | grep -q ' xdp' && { MSG="XDP still attached after detach"; return 1; }
+	[ ! -e "$PIN_ROOT/xlbd" ] || { MSG="pins left after detach"; return 1; }
+	return 0
+}
+
 # While xlb is attached with VIPs configured, the LB host's own traffic
 # keeps working: ARP and ND resolve, pings answer, and TCP to the host's own
 # address (v4 and v6) reaches the host's stack; xlb counts it as passed.
@@ -442,7 +570,7 @@ test_host_traffic() {
 	return 0
 }
 
-ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic)
+ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon)
 
 # ---------------------------------------------------------------- main
 
@@ -497,7 +625,7 @@ elif [ ! -x "$PY" ]; then
 	skip_all "$PY not found"
 else
 	missing=
-	for b in "$XLB_DECAP" "$LBSETUP"; do
+	for b in "$XLB_DECAP" "$LBSETUP" "$XLBD" "$XLBCTL"; do
 		[ -x "$b" ] || missing="$missing $b"
 	done
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
