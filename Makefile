@@ -50,7 +50,8 @@ PROGS       := $(OUTPUT)/xlb-decap $(OUTPUT)/xlbd $(OUTPUT)/xlbctl
 TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/lbsetup $(OUTPUT)/tests/test_unit \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
-               $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli
+               $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
+               $(OUTPUT)/tests/test_ctlsock
 BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev
 
 .DELETE_ON_ERROR:
@@ -126,6 +127,10 @@ $(OUTPUT)/tests/test_config: tests/unit/test_config.c $(SAN_LIB) | $(OUTPUT)/tes
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -ljansson -lcmocka -o $@
 
 $(OUTPUT)/tests/test_cli: tests/unit/test_cli.c $(SAN_LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -ljansson -lcmocka -o $@
+
+$(OUTPUT)/tests/test_ctlsock: tests/unit/test_ctlsock.c $(SAN_LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -ljansson -lcmocka -o $@
 
