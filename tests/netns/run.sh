@@ -65,6 +65,9 @@ log() { echo "  $*"; }
 
 cleanup() {
 	trap - EXIT INT TERM
+	# An xlbd whose timeout(1) parent was killed is no longer ours to
+	# track by pid; its command line names this run's temp dir.
+	[ -n "$TMP" ] && pkill -KILL -f -- "--config $TMP/" 2>/dev/null
 	lib_teardown
 }
 
@@ -533,6 +536,61 @@ EOF
 	return 0
 }
 
+# Crash safety: 200 state-changing commands while xlbd is killed with
+# SIGKILL at random points of their handling.  Every acknowledged change
+# must be in the state after the final restart, and the state file must
+# always be whole.
+test_daemon_crash() {
+	local i acked=() out addr kills=0 t0=$SECONDS pid killer
+
+	[ -z "$TOPO_ERR" ] || { MSG="topology: $TOPO_ERR"; return 1; }
+	cat >"$TMP/xlbd.json" <<EOF
+{"version": 1, "interfaces": [{"name": "lv"}], "pin_root": "$PIN_ROOT/xlbd",
+ "control": {"socket": "$TMP/xlbd.sock"}, "state_file": "$TMP/xlbd-crash.json",
+ "vips": [{"vip": "$VIP4:$PORT/tcp", "ring_size": 4093, "backends": [{"address": "$B14"}]}]}
+EOF
+	rm -f "$TMP/xlbd-crash.json"
+	xlbd_start || return 1
+	for i in $(seq 1 200); do
+		[ $((SECONDS - t0)) -lt 150 ] || { MSG="time limit after $i commands"; return 1; }
+		addr=10.2.$((i / 200)).$((i % 200 + 1))
+		pid=$(pgrep -P "$XLBD_PID")
+		killer=
+		if [ $((RANDOM % 8)) -eq 0 ] && [ -n "$pid" ]; then
+			(sleep "0.00$((RANDOM % 10))"; kill -9 "$pid" 2>/dev/null) &
+			killer=$!
+			kills=$((kills + 1))
+		fi
+		if ctl backend add "$VIP4:$PORT/tcp" "$addr" weight 1 >/dev/null 2>&1; then
+			acked+=("$addr")
+		fi
+		[ -z "$killer" ] || wait "$killer" 2>/dev/null
+		if ! kill -0 "$(pgrep -P "$XLBD_PID")" 2>/dev/null; then
+			wait "$XLBD_PID" 2>/dev/null
+			"$XLBD" --check-config "$TMP/xlbd-crash.json" >/dev/null 2>&1 ||
+				{ MSG="torn state file after a kill: $("$XLBD" --check-config "$TMP/xlbd-crash.json" 2>&1)"; return 1; }
+			xlbd_start || return 1
+		fi
+	done
+	# One last kill and restart, then every acknowledged change must be there.
+	kill -9 "$(pgrep -P "$XLBD_PID")"
+	wait "$XLBD_PID" 2>/dev/null
+	xlbd_start || return 1
+	out=$(ctl -j vip show "$VIP4:$PORT/tcp") || { MSG="vip show failed"; return 1; }
+	for addr in "${acked[@]}"; do
+		grep -q "\"$addr\"" <<<"$out" || { MSG="acknowledged backend $addr lost"; return 1; }
+	done
+	log "${#acked[@]} of 200 changes acknowledged, $kills kills: all acknowledged changes kept"
+	[ "${#acked[@]}" -gt 100 ] && [ "$kills" -gt 5 ] ||
+		{ MSG="too few acknowledged changes (${#acked[@]}) or kills ($kills) to mean anything"; return 1; }
+	ctl detach >/dev/null || { MSG="detach failed"; return 1; }
+	for i in $(seq 1 50); do
+		kill -0 "$XLBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 0
+}
+
 # While xlb is attached with VIPs configured, the LB host's own traffic
 # keeps working: ARP and ND resolve, pings answer, and TCP to the host's own
 # address (v4 and v6) reaches the host's stack; xlb counts it as passed.
@@ -570,7 +628,7 @@ test_host_traffic() {
 	return 0
 }
 
-ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon)
+ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon daemon_crash)
 
 # ---------------------------------------------------------------- main
 
