@@ -208,9 +208,10 @@ static void print_vips(json_t *reply, bool stats)
 
 			s = json_object_get(b, "stats");
 			if (stats)
-				printf("  %-30s packets %12lld  bytes %14lld  new flows %10lld  %s\n",
+				printf("  %-30s packets %12lld  bytes %14lld  new flows %10lld  %s %s\n",
 				       json_string_value(json_object_get(b, "address")),
-				       ival(s, "packets"), ival(s, "bytes"), ival(s, "new_flows"), health);
+				       ival(s, "packets"), ival(s, "bytes"), ival(s, "new_flows"),
+				       json_string_value(json_object_get(b, "state")) ?: "", health);
 			else
 				printf("  %-30s id %-5lld weight %-5lld %-5s %s\n",
 				       json_string_value(json_object_get(b, "address")), ival(b, "id"),
