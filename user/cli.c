@@ -34,6 +34,7 @@ enum arg_type {
 	T_ENCAP,
 	T_WEIGHT,
 	T_STATE,
+	T_SECS,
 	T_MAX,
 };
 
@@ -165,6 +166,16 @@ static int parse_weight(const char *s, json_t **val, const char **why)
 	return new_val(json_integer((json_int_t)w), val);
 }
 
+static int parse_secs(const char *s, json_t **val, const char **why)
+{
+	unsigned long w;
+
+	(void)why;
+	if (parse_uint(s, 3600, &w) || !w)
+		return -EINVAL;
+	return new_val(json_integer((json_int_t)w), val);
+}
+
 /* Values are matched exactly: a prefix of a value in a script is a trap. */
 static int parse_enum(const char *s, json_t **val, const char *a, const char *b)
 {
@@ -215,6 +226,8 @@ static const struct type_desc types[T_MAX] = {
 	[T_WEIGHT] = { "W", "expected an integer 0..65535", "an integer 0..65535: the weight",
 		       parse_weight },
 	[T_STATE] = { "up|drain", "expected up or drain", NULL, parse_state },
+	[T_SECS] = { "SECONDS", "expected an integer 1..3600", "an interval of 1..3600 seconds",
+		     parse_secs },
 };
 
 #define POS(k, t)		{ NULL, k, t, 0, NULL }
@@ -280,10 +293,18 @@ static const struct cli_cmd c_backend[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
+static const struct cli_arg a_stats[] = {
+	POS_OPT("vip", T_VIP),
+	KW("watch", "watch", T_SECS, 0,
+	   "Print again every SECONDS, with packet, byte and new-flow rates per second over "
+	   "the interval, until interrupted."),
+	END,
+};
+
 static const struct cli_cmd c_stats[] = {
 	{ NULL, "stats",
 	  "Packets, bytes and new flows per VIP and per backend, of every VIP or of one. "
-	  "Works without xlbd: reads the pinned maps.", a_vip_opt },
+	  "Works without xlbd: reads the pinned maps.", a_stats },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -755,7 +776,16 @@ static int parse_args(const struct cli_obj *o, const struct cli_cmd *c, int argc
 	int i = 0, n_kw = 0, k, ret;
 
 	label(lbl, sizeof(lbl), o, c);
+	for (a = c->args; a->key && !a->kw; a++)
+		;
+	kws = a;
+	for (; a->key && n_kw < MAX_KW; a++)
+		kwnames[n_kw++] = a->kw;
 	for (a = c->args; a->key && !a->kw; a++) {
+		/* A keyword where an optional positional could stand means
+		 * the positional was left out ("stats watch 5"). */
+		if ((a->flags & A_OPT) && i < argc && n_kw && match(argv[i], kwnames, n_kw) >= 0)
+			break;
 		if (i >= argc) {
 			if (a->flags & A_OPT)
 				break;
@@ -767,12 +797,6 @@ static int parse_args(const struct cli_obj *o, const struct cli_cmd *c, int argc
 		if (ret)
 			return ret;
 	}
-	while (a->key && !a->kw)
-		a++;
-	kws = a;
-	for (; a->key && n_kw < MAX_KW; a++)
-		kwnames[n_kw++] = a->kw;
-
 	while (i < argc) {
 		const char *w = argv[i];
 

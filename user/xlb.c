@@ -661,3 +661,40 @@ int xlb_stats_backend_reset(struct xlb *x, __u32 id)
 	return percpu_zero(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id,
 			   NWORDS(struct xlb_backend_pcpu));
 }
+
+int xlb_conntrack_count(struct xlb *x, __u64 *n)
+{
+	enum { CHUNK = 4096 };
+	int fd = MAP_FD(x, XLB_MAP_CONNTRACK), err = 0;
+	struct xlb_flow_key *keys;
+	struct xlb_flow *vals;
+	__u64 in = 0, out = 0;
+	bool first = true;
+
+	*n = 0;
+	keys = calloc(CHUNK, sizeof(*keys));
+	vals = calloc(CHUNK, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 count = CHUNK;
+		int ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
+					       NULL);
+
+		if (ret && errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		*n += count;
+		if (ret)
+			break;	/* ENOENT: that was the last batch */
+		in = out;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}

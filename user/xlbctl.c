@@ -20,6 +20,8 @@
 #include "xlb.h"
 
 static struct xlb_cli_opts opts;
+static json_t *prev_stats;	/* the previous sample, with watch */
+static long watch_secs;
 
 /* ---------------------------------------------------------------- transport */
 
@@ -189,6 +191,39 @@ static long long ival(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
+/* The previous sample's counters for the same VIP (and backend address). */
+static json_t *prev_counters(const char *vip, const char *addr)
+{
+	json_t *v, *b;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(prev_stats, "vips"), i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "vip")) ?: "", vip))
+			continue;
+		if (!addr)
+			return json_object_get(v, "stats");
+		json_array_foreach(json_object_get(v, "backends"), j, b)
+			if (!strcmp(json_string_value(json_object_get(b, "address")) ?: "", addr))
+				return json_object_get(b, "stats");
+	}
+	return NULL;
+}
+
+static long long ival(json_t *o, const char *k);
+
+/* With watch: the rates since the previous sample, per second. */
+static void print_rates(json_t *now, json_t *before)
+{
+	if (!watch_secs || !before) {
+		putchar('\n');
+		return;
+	}
+	printf("  | %10.1f pps %12.1f B/s %8.1f new/s\n",
+	       (double)(ival(now, "packets") - ival(before, "packets")) / (double)watch_secs,
+	       (double)(ival(now, "bytes") - ival(before, "bytes")) / (double)watch_secs,
+	       (double)(ival(now, "new_flows") - ival(before, "new_flows")) / (double)watch_secs);
+}
+
 static void print_vips(json_t *reply, bool stats)
 {
 	json_t *v, *b, *s;
@@ -196,23 +231,28 @@ static void print_vips(json_t *reply, bool stats)
 
 	json_array_foreach(json_object_get(reply, "vips"), i, v) {
 		s = json_object_get(v, "stats");
-		if (stats)
-			printf("%-32s packets %12lld  bytes %14lld  new flows %10lld\n",
-			       json_string_value(json_object_get(v, "vip")), ival(s, "packets"),
-			       ival(s, "bytes"), ival(s, "new_flows"));
-		else
+		if (stats) {
+			const char *vn = json_string_value(json_object_get(v, "vip"));
+
+			printf("%-32s packets %12lld  bytes %14lld  new flows %10lld", vn,
+			       ival(s, "packets"), ival(s, "bytes"), ival(s, "new_flows"));
+			print_rates(s, prev_counters(vn, NULL));
+		} else
 			printf("%-32s id %-4lld ring %lld\n", json_string_value(json_object_get(v, "vip")),
 			       ival(v, "id"), ival(v, "ring_size"));
 		json_array_foreach(json_object_get(v, "backends"), j, b) {
 			const char *health = json_is_false(json_object_get(b, "up")) ? "down" : "up";
 
 			s = json_object_get(b, "stats");
-			if (stats)
-				printf("  %-30s packets %12lld  bytes %14lld  new flows %10lld  %s %s\n",
-				       json_string_value(json_object_get(b, "address")),
-				       ival(s, "packets"), ival(s, "bytes"), ival(s, "new_flows"),
+			if (stats) {
+				const char *bn = json_string_value(json_object_get(b, "address"));
+
+				printf("  %-30s packets %12lld  bytes %14lld  new flows %10lld  %s %s",
+				       bn, ival(s, "packets"), ival(s, "bytes"), ival(s, "new_flows"),
 				       json_string_value(json_object_get(b, "state")) ?: "", health);
-			else
+				print_rates(s, prev_counters(json_string_value(json_object_get(v, "vip")),
+							     bn));
+			} else
 				printf("  %-30s id %-5lld weight %-5lld %-5s %s\n",
 				       json_string_value(json_object_get(b, "address")), ival(b, "id"),
 				       ival(b, "weight"),
@@ -273,8 +313,11 @@ static int print_reply(const char *cmd, json_t *reply)
 		putchar('\n');
 		return XLB_CLI_EXIT_OK;
 	}
-	if (!strcmp(cmd, "stats"))
+	if (!strcmp(cmd, "stats")) {
 		print_stats(reply);
+		json_decref(prev_stats);
+		prev_stats = json_incref(reply);
+	}
 	else if (!strcmp(cmd, "maglev.show"))
 		print_maglev(reply);
 	else if (!strcmp(cmd, "vip.list") || !strcmp(cmd, "vip.show") || !strcmp(cmd, "backend.list"))
@@ -420,7 +463,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return XLB_CLI_EXIT_USAGE;
 	}
+	watch_secs = (long)json_integer_value(json_object_get(req, "watch"));
+	json_object_del(req, "watch");
 	rc = run(&req, 1);
+	while (watch_secs && rc == XLB_CLI_EXIT_OK) {
+		/* Until interrupted: each sample shows the rates since the last. */
+		fflush(stdout);
+		sleep((unsigned int)watch_secs);
+		printf("\n");
+		rc = run(&req, 1);
+	}
+	json_decref(prev_stats);
 	json_decref(req);
 	return rc;
 }

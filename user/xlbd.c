@@ -143,10 +143,15 @@ static json_t *status_extra(void *ctx)
 {
 	struct daemon *dm = ctx;
 
-	return json_pack("{s:s, s:O, s:s, s:I, s:I}", "daemon", "running", "interfaces",
-			 dm->ifaces, "pin_root", dm->api.cfg->pin_root, "requests",
-			 (json_int_t)dm->api.requests, "conntrack_capacity",
-			 (json_int_t)dm->api.cfg->limits.conntrack);
+	__u64 ct = 0;
+
+	xlb_conntrack_count(dm->api.lb->x, &ct);
+	return json_pack("{s:s, s:O, s:s, s:I, s:I, s:I, s:I, s:I}", "daemon", "running",
+			 "interfaces", dm->ifaces, "pin_root", dm->api.cfg->pin_root, "requests",
+			 (json_int_t)dm->api.requests, "request_errors", (json_int_t)dm->api.errors,
+			 "conntrack_entries", (json_int_t)ct, "conntrack_capacity",
+			 (json_int_t)dm->api.cfg->limits.conntrack, "reloads",
+			 (json_int_t)dm->api.reloads);
 }
 
 static int handle(void *ctx, const struct xlb_ctl_peer *peer, json_t *req, json_t **reply)

@@ -469,11 +469,21 @@ link_id() {
 	ctl -j status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["interfaces"][0]["link_id"])'
 }
 
+# Entries in the pinned connection table, with no daemon running.
+ct_entries_offline() {
+	nsb "$NS_L" bpftool -j map dump pinned "$PIN_ROOT/xlbd/xlb_conntrack_v1" 2>/dev/null |
+		"$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+
+ct_entries() {
+	ctl -j status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["conntrack_entries"])'
+}
+
 # The daemon and the CLI: configure through xlbctl, kill -9 xlbd under live
 # long-lived connections (forwarding goes on, stats read the pins), restart
 # (the same link is adopted), drain, reload a bad and a good config, detach.
 test_daemon() {
-	local out l1 l2 lc i
+	local out l1 l2 lc i ct1 ct2
 
 	[ -z "$TOPO_ERR" ] || { MSG="topology: $TOPO_ERR"; return 1; }
 	cat >"$TMP/xlbd.json" <<EOF
@@ -489,6 +499,34 @@ EOF
 	[ $? -eq 2 ] && grep -q "weight" <<<"$out" || { MSG="weight 70000: '$out'"; return 1; }
 	l1=$(link_id) || { MSG="status failed"; return 1; }
 
+	# The socket: a non-root peer is refused; malformed, oversized and
+	# half-written requests get errors and the daemon keeps serving.
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$XLBCTL" -s "$TMP/xlbd.sock" status 2>&1) &&
+		{ MSG="a non-root peer was served"; return 1; }
+	grep -qi "permission denied" <<<"$out" || { MSG="non-root peer: '$out'"; return 1; }
+	out=$(timeout 10 "$PY" - "$TMP/xlbd.sock" <<'EOF'
+import json, socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    return s, s.makefile("rb")
+s, f = conn()
+s.sendall(b"this is not json\n{\"cmd\":\"status\"}\n")
+a, b = json.loads(f.readline()), json.loads(f.readline())
+s2, f2 = conn()
+s2.sendall(b"x" * 70000 + b"\n")
+c = json.loads(f2.readline())
+s3, f3 = conn()
+s3.sendall(b'{"cmd": "sta')        # half-written, left open
+s4, f4 = conn()
+s4.sendall(b'{"cmd":"status"}\n')
+d = json.loads(f4.readline())
+print(a["ok"], "error" in a, b["ok"], c["ok"], "too large" in c.get("error", ""), d["ok"])
+EOF
+)
+	[ "$out" = "False True True False True True" ] || { MSG="socket bounds: '$out'"; return 1; }
+
 	ip netns exec "$NS_C" timeout 60 "$PY" "$TMP/longclient.py" "$VIP4" "$PORT" 20 4 \
 		>"$TMP/long.out" 2>&1 &
 	lc=$!
@@ -503,9 +541,16 @@ EOF
 	grep -q "^ok 20 failed 0" "$TMP/long.out" ||
 		{ MSG="long-lived connections broke: $(sed -n 2p "$TMP/long.out")"; return 1; }
 
+	ct1=$(ct_entries_offline)
 	xlbd_start || return 1
 	l2=$(link_id)
 	[ "$l1" = "$l2" ] || { MSG="link $l1 not adopted (now $l2)"; return 1; }
+	ct2=$(ct_entries)
+	log "connection table: $ct1 entries before the restart, $ct2 after"
+	[ "${ct2:-0}" -ge 20 ] && [ "${ct2:-0}" -ge "${ct1:-0}" ] ||
+		{ MSG="connection entries lost across the restart: $ct1 -> $ct2"; return 1; }
+	out=$(timeout 3.5 "$XLBCTL" -s "$TMP/xlbd.sock" stats watch 1 2>&1)
+	[ "$(grep -c "pps" <<<"$out")" -ge 2 ] || { MSG="stats watch printed no rates: '$out'"; return 1; }
 	fg_run ip netns exec "$NS_C" timeout 120 "$PY" "$TMP/client.py" "$VIP4" "$PORT" 60 \
 		>"$TMP/d.out" 2>&1
 	grep -q "^ok 60 failed 0" "$TMP/d.out" || { MSG="after restart: $(head -n2 "$TMP/d.out")"; return 1; }

@@ -150,6 +150,7 @@ static void test_other_commands(void **state)
 	(void)state;
 	ok("stats", "{\"cmd\":\"stats\"}");
 	ok("stats " VIP, "{\"cmd\":\"stats\",\"vip\":\"" VIP "\"}");
+	ok("stats w 5", "{\"cmd\":\"stats\",\"watch\":5}");
 	ok("maglev show " VIP, "{\"cmd\":\"maglev.show\",\"vip\":\"" VIP "\"}");
 	ok("status", "{\"cmd\":\"status\"}");
 	ok("config dump", "{\"cmd\":\"config.dump\"}");
@@ -359,7 +360,9 @@ static void test_errors(void **state)
 		{ "vip list all", "xlbctl: vip list: unexpected argument 'all': expected nothing more" },
 		{ "status now", "xlbctl: status: unexpected argument 'now': expected nothing more" },
 		{ "stats " VIP " " BE,
-		  "xlbctl: stats: unexpected argument '" BE "': expected nothing more" },
+		  "xlbctl: stats: '" BE "': unknown keyword: expected one of watch" },
+		{ "stats watch 0", "xlbctl: stats: watch '0': expected an integer 1..3600" },
+		{ "stats watch", "xlbctl: stats: watch: missing SECONDS: expected an integer 1..3600" },
 		{ "backend del " VIP " " BE " " BE,
 		  "xlbctl: backend del: unexpected argument '" BE "': expected nothing more" },
 		{ "config dump now",
