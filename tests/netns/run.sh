@@ -636,6 +636,84 @@ EOF
 	return 0
 }
 
+# Every xlbctl command against the real daemon, success and error cases,
+# -batch (validated whole before anything is sent), config dump reproducing
+# the state, and a pinned layout of another version refused unless --replace.
+test_cli() {
+	local out V="$VIP4:$PORT/tcp" i
+
+	[ -z "$TOPO_ERR" ] || { MSG="topology: $TOPO_ERR"; return 1; }
+	cat >"$TMP/xlbd.json" <<EOF
+{"version": 1, "interfaces": [{"name": "lv"}], "pin_root": "$PIN_ROOT/xlbd",
+ "control": {"socket": "$TMP/xlbd.sock"}, "state_file": "$TMP/xlbd-cli.json", "vips": []}
+EOF
+	rm -f "$TMP/xlbd-cli.json"
+	# Another layout's pin: refused, then replaced on request.
+	mkdir -p "$PIN_ROOT/xlbd"
+	bpftool map create "$PIN_ROOT/xlbd/xlb_vips_v0" type array key 4 value 4 entries 1 name old ||
+		{ MSG="bpftool map create failed"; return 1; }
+	out=$(nsb "$NS_L" timeout 20 "$XLBD" --config "$TMP/xlbd.json" 2>&1) &&
+		{ MSG="xlbd adopted another layout"; return 1; }
+	grep -q "another layout" <<<"$out" && grep -q -- "--replace" <<<"$out" ||
+		{ MSG="layout refusal: '$out'"; return 1; }
+	nsenter --net="/run/netns/$NS_L" timeout 300 "$XLBD" --config "$TMP/xlbd.json" --replace \
+		>>"$TMP/xlbd.log" 2>&1 8>&- 9>&- &
+	XLBD_PID=$!
+	BG_PIDS+=("$XLBD_PID")
+	for i in $(seq 1 100); do
+		ctl status >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	[ ! -e "$PIN_ROOT/xlbd/xlb_vips_v0" ] || { MSG="--replace kept the old pin"; return 1; }
+
+	ctl vip add "$V" ring-size 4093 hash src conntrack on &&
+		ctl backend add "$V" "$B14" weight 10 &&
+		ctl backend add "$V" "$B24" weight 20 state drain &&
+		ctl backend set "$V" "$B14" weight 30 &&
+		ctl backend undrain "$V" "$B24" || { MSG="a change was refused"; return 1; }
+	out=$(ctl vip show "$V") && grep -q "ring 4093" <<<"$out" || { MSG="vip show: '$out'"; return 1; }
+	out=$(ctl backend list "$V")
+	grep -q "$B14 .*weight 30 " <<<"$out" && grep -q "$B24 .*weight 20 *up" <<<"$out" ||
+		{ MSG="backend list: '$out'"; return 1; }
+	out=$(ctl maglev show "$V") && grep -q "ring 4093 slots" <<<"$out" ||
+		{ MSG="maglev show: '$out'"; return 1; }
+	ctl -j vip list | "$PY" -c 'import json,sys; json.load(sys.stdin)' ||
+		{ MSG="vip list -j is not JSON"; return 1; }
+	ctl stats >/dev/null && ctl status >/dev/null || { MSG="stats/status failed"; return 1; }
+
+	# config dump reproduces the state: it is a valid config with this VIP.
+	ctl config dump >"$TMP/dump.json" && "$XLBD" --check-config "$TMP/dump.json" >/dev/null &&
+		grep -q '"ring_size": 4093' "$TMP/dump.json" || { MSG="config dump does not reload"; return 1; }
+
+	# Errors: named argument, non-zero exit, nothing changed.
+	for c in "vip add 10.0.0.300:80/tcp" "vip add 10.0.0.1:70000/tcp" "vip add $V" \
+		 "vip show 10.9.9.9:80/tcp" "backend add $V $B14" "backend set $V 10.7.7.7 weight 1" \
+		 "backend add $V 10.7.7.7 weight 70000" "vip add 10.0.0.9:80/tcp ring-size 1000" \
+		 "frobnicate" "backend d $V $B14"; do
+		# shellcheck disable=SC2086
+		out=$(ctl $c 2>&1) && { MSG="'xlbctl $c' succeeded"; return 1; }
+		[ -n "$out" ] || { MSG="'xlbctl $c' failed silently"; return 1; }
+	done
+	cmp -s <(ctl config dump) "$TMP/dump.json" || { MSG="a refused command changed the state"; return 1; }
+
+	# -batch: a bad line anywhere means nothing is sent.
+	printf 'backend add %s 10.0.7.1\nbackend add %s 10.0.7.300\n' "$V" "$V" >"$TMP/batch"
+	ctl -batch "$TMP/batch" >/dev/null 2>&1 && { MSG="a bad batch ran"; return 1; }
+	ctl backend list "$V" | grep -q 10.0.7.1 && { MSG="a bad batch was half-applied"; return 1; }
+	printf '# comment\nbackend add %s 10.0.7.1\nbackend del %s 10.0.7.1\nvip del %s\n' \
+		"$V" "$V" "$V" >"$TMP/batch"
+	ctl -batch "$TMP/batch" || { MSG="a good batch failed"; return 1; }
+	[ -z "$(ctl vip list)" ] || { MSG="vip del in the batch did not apply"; return 1; }
+	ctl help | grep -q "backend" && ctl vip help | grep -q "vip add" || { MSG="help"; return 1; }
+
+	ctl detach || { MSG="detach failed"; return 1; }
+	for i in $(seq 1 50); do
+		kill -0 "$XLBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 0
+}
+
 # While xlb is attached with VIPs configured, the LB host's own traffic
 # keeps working: ARP and ND resolve, pings answer, and TCP to the host's own
 # address (v4 and v6) reaches the host's stack; xlb counts it as passed.
@@ -673,7 +751,7 @@ test_host_traffic() {
 	return 0
 }
 
-ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon daemon_crash)
+ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon daemon_crash cli)
 
 # ---------------------------------------------------------------- main
 
