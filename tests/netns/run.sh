@@ -706,6 +706,17 @@ EOF
 	[ -z "$(ctl vip list)" ] || { MSG="vip del in the batch did not apply"; return 1; }
 	ctl help | grep -q "backend" && ctl vip help | grep -q "vip add" || { MSG="help"; return 1; }
 
+	# SIGHUP reloads the config file like "config reload".
+	sed -i "s|\"vips\": \[\]|\"vips\": [{\"vip\": \"$V\", \"backends\": [{\"address\": \"$B14\"}]}]|" \
+		"$TMP/xlbd.json"
+	kill -HUP "$(pgrep -P "$XLBD_PID")" || { MSG="no xlbd to signal"; return 1; }
+	for i in $(seq 1 50); do
+		ctl vip list | grep -q "$VIP4" && break
+		sleep 0.1
+	done
+	ctl backend list "$V" | grep -q "$B14" || { MSG="SIGHUP did not reload the config"; return 1; }
+
+
 	ctl detach || { MSG="detach failed"; return 1; }
 	for i in $(seq 1 50); do
 		kill -0 "$XLBD_PID" 2>/dev/null || break
