@@ -49,6 +49,15 @@ struct {
 	__array(values, struct xlb_ring_inner);
 } XLB_MAP_RINGS SEC(".maps");
 
+/* Not read by the program: pinned storage for the control plane's anchor
+ * tables, with the rings' layout. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, XLB_DEF_MAX_VIPS);
+	__array(values, struct xlb_ring_inner);
+} XLB_MAP_ANCHORS SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct xlb_flow_key);

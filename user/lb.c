@@ -176,20 +176,27 @@ static int adopt(struct xlb_lb *lb)
 		if (id >= lb->be_cursor)
 			lb->be_cursor = id + 1 >= lb->max_backends ? 1 : id + 1;
 	}
-	/* Each live ring becomes both the previous anchor and the published
-	 * table: applying the configuration that made it moves nothing. */
+	/* Each live ring becomes the published table, and the stored anchor
+	 * the previous anchor (the live ring, if none was stored): applying
+	 * the configuration that made them moves nothing. */
 	for (i = 0; i < lb->n_vips; i++) {
-		__u32 j;
+		__u32 j, *anchor = NULL, am = 0;
 
 		v = lb->vips[i];
 		if (xlb_ring_read(lb->x, v->id, &ring, &m))
 			continue;
+		if (xlb_anchor_read(lb->x, v->id, &anchor, &am) || am != m) {
+			free(anchor);
+			anchor = NULL;
+		}
 		mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
 		err = mb ? xlb_vip_ring_init(&v->ring, v->id, m, lb->seed) : -ENOMEM;
 		for (j = 0; !err && j < v->n_backends; j++)
 			to_maglev(&v->backends[j], &mb[j], true);
 		if (!err)
-			err = maglev_from_ring(ring, m, mb, v->n_backends, &v->ring.anchor, NULL);
+			err = maglev_from_ring(anchor ? anchor : ring, m, mb, v->n_backends,
+					       &v->ring.anchor, NULL);
+		free(anchor);
 		if (!err)
 			err = maglev_from_ring(ring, m, mb, v->n_backends, &v->ring.live, NULL);
 		free(mb);
@@ -410,6 +417,54 @@ out:
 	free(nb);
 	free(mb);
 	free(down);
+	return ret;
+}
+
+int xlb_lb_set_health(struct xlb_lb *lb, const struct xlb_vip_key *k, const __u32 addr[4],
+		      __u8 family, bool down)
+{
+	struct xlb_lb_vip *v = xlb_lb_vip_find(lb, k);
+	struct maglev_backend *mb = NULL;
+	struct xlb_backend be;
+	bool *dn = NULL;
+	__u32 i, hit = v ? v->n_backends : 0;
+	int ret;
+
+	for (i = 0; v && i < v->n_backends; i++)
+		if (v->backends[i].family == family && !memcmp(v->backends[i].addr, addr, 16))
+			hit = i;
+	if (!v || hit == v->n_backends)
+		return -ENOENT;
+	if (v->backends[hit].down == down)
+		return 0;
+	mb = calloc(v->n_backends, sizeof(*mb));
+	dn = calloc(v->n_backends, sizeof(*dn));
+	if (!mb || !dn) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < v->n_backends; i++) {
+		to_maglev(&v->backends[i], &mb[i], true);
+		dn[i] = i == hit ? down : v->backends[i].down;
+	}
+	/* Down: out of the ring first, then flagged so established flows are
+	 * re-chosen.  Up: the flag goes first, then the ring takes it back. */
+	ret = xlb_backend_get(lb->x, v->backends[hit].id, &be);
+	if (!ret && !down) {
+		be.flags &= (__u8)~XLB_BE_F_UNUSABLE;
+		ret = xlb_backend_set(lb->x, v->backends[hit].id, &be);
+	}
+	if (!ret)
+		ret = xlb_vip_ring_apply(lb->x, &v->ring, mb, v->n_backends, dn, false, NULL);
+	if (!ret && down) {
+		be.flags |= XLB_BE_F_UNUSABLE;
+		ret = xlb_backend_set(lb->x, v->backends[hit].id, &be);
+	}
+	if (!ret)
+		v->backends[hit].down = down;
+out:
+	free(mb);
+	free(dn);
 	return ret;
 }
 

@@ -49,8 +49,8 @@ struct xlb_lb {
 /*
  * Load the data plane as @cfg sizes and seeds it, pinned under its
  * pin_root.  VIPs and backends already pinned there are adopted with
- * their ids, and their live rings become the rings' previous tables, so
- * the first apply of the same configuration rewrites nothing.
+ * their ids, health flags, live rings and stored anchors, so the first
+ * apply of the same configuration rewrites nothing.
  */
 int xlb_lb_open(const struct xlb_cfg *cfg, struct xlb_lb **out);
 void xlb_lb_close(struct xlb_lb *lb);
@@ -62,6 +62,15 @@ void xlb_lb_close(struct xlb_lb *lb);
  * failure.
  */
 int xlb_lb_apply(struct xlb_lb *lb, const struct xlb_cfg *cfg, char *err, size_t errlen);
+
+/*
+ * The health view of one backend (health checks): a backend that is down
+ * leaves the live ring (not the anchor) and is flagged unusable, so its
+ * established flows are re-chosen; back up, the live ring returns to the
+ * anchor.  -ENOENT for an unknown VIP or backend.
+ */
+int xlb_lb_set_health(struct xlb_lb *lb, const struct xlb_vip_key *k, const __u32 addr[4],
+		      __u8 family, bool down);
 
 /* Find a VIP by key, or NULL. */
 struct xlb_lb_vip *xlb_lb_vip_find(const struct xlb_lb *lb, const struct xlb_vip_key *k);

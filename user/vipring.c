@@ -51,6 +51,14 @@ int xlb_vip_ring_apply(struct xlb *x, struct xlb_vip_ring *r, const struct magle
 	ret = maglev_rebuild(anchor ? anchor : r->anchor, health, n, r->m, r->seed, &live, err);
 	if (ret)
 		goto out;
+	/* The anchor is kept beside the rings, so a restart resumes the chain
+	 * exactly; it is stored before the live ring that derives from it. */
+	if (anchor && (!r->anchor ||
+		       memcmp(r->anchor->ring, anchor->ring, (size_t)r->m * sizeof(__u32)))) {
+		ret = xlb_anchor_store(x, r->vip_id, anchor->ring, anchor->m);
+		if (ret)
+			goto out;
+	}
 	if (!r->live || memcmp(r->live->ring, live->ring, (size_t)r->m * sizeof(__u32))) {
 		ret = xlb_ring_publish(x, r->vip_id, live->ring, live->m);
 		if (ret)

@@ -170,6 +170,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	x->skel->rodata->xlb_hash_seed = opts->hash_seed;
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIPS, x->max_vips * 2);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_RINGS, x->max_vips);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_ANCHORS, x->max_vips);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_STATS, x->max_vips);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKENDS, x->max_backends);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS, x->max_backends);
@@ -477,7 +478,30 @@ static size_t ring_bytes(__u32 m)
 	return (len + page - 1) / page * page;
 }
 
+static int publish_to(struct xlb *x, int outer, __u32 vip_id, const __u32 *ring, __u32 m);
+static int read_from(struct xlb *x, int outer, __u32 vip_id, __u32 **ring, __u32 *m);
+
 int xlb_ring_publish(struct xlb *x, __u32 vip_id, const __u32 *ring, __u32 m)
+{
+	return publish_to(x, MAP_FD(x, XLB_MAP_RINGS), vip_id, ring, m);
+}
+
+int xlb_anchor_store(struct xlb *x, __u32 vip_id, const __u32 *ring, __u32 m)
+{
+	return publish_to(x, MAP_FD(x, XLB_MAP_ANCHORS), vip_id, ring, m);
+}
+
+int xlb_ring_read(struct xlb *x, __u32 vip_id, __u32 **ring, __u32 *m)
+{
+	return read_from(x, MAP_FD(x, XLB_MAP_RINGS), vip_id, ring, m);
+}
+
+int xlb_anchor_read(struct xlb *x, __u32 vip_id, __u32 **ring, __u32 *m)
+{
+	return read_from(x, MAP_FD(x, XLB_MAP_ANCHORS), vip_id, ring, m);
+}
+
+static int publish_to(struct xlb *x, int outer, __u32 vip_id, const __u32 *ring, __u32 m)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	size_t len;
@@ -501,7 +525,7 @@ int xlb_ring_publish(struct xlb *x, __u32 vip_id, const __u32 *ring, __u32 m)
 	p[0] = m;
 	p[1] = 0;
 	memcpy(p + 2 * XLB_RING_HDR, ring, (size_t)m * sizeof(*ring));
-	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_RINGS), &vip_id, &fd, BPF_ANY));
+	err = sys_err(bpf_map_update_elem(outer, &vip_id, &fd, BPF_ANY));
 out:
 	if (p != MAP_FAILED)
 		munmap(p, len);
@@ -516,10 +540,12 @@ int xlb_ring_clear(struct xlb *x, __u32 vip_id)
 	if (!vip_id || vip_id >= x->max_vips)
 		return -ERANGE;
 	err = sys_err(bpf_map_delete_elem(MAP_FD(x, XLB_MAP_RINGS), &vip_id));
+	if (!err || err == -ENOENT)
+		err = sys_err(bpf_map_delete_elem(MAP_FD(x, XLB_MAP_ANCHORS), &vip_id));
 	return err == -ENOENT ? 0 : err;
 }
 
-int xlb_ring_read(struct xlb *x, __u32 vip_id, __u32 **ring, __u32 *m)
+static int read_from(struct xlb *x, int outer, __u32 vip_id, __u32 **ring, __u32 *m)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info), inner_id, *p = MAP_FAILED, *r = NULL;
@@ -528,7 +554,7 @@ int xlb_ring_read(struct xlb *x, __u32 vip_id, __u32 **ring, __u32 *m)
 
 	if (!vip_id || vip_id >= x->max_vips)
 		return -ERANGE;
-	err = sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_RINGS), &vip_id, &inner_id));
+	err = sys_err(bpf_map_lookup_elem(outer, &vip_id, &inner_id));
 	if (err)
 		return err;
 	fd = bpf_map_get_fd_by_id(inner_id);

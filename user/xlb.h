@@ -61,7 +61,10 @@ int xlb_backend_del(struct xlb *x, __u32 id);
  * the old ring or the new one, never a mix.
  */
 int xlb_ring_publish(struct xlb *x, __u32 vip_id, const __u32 *ring, __u32 m);
-/* Remove VIP @vip_id's ring (its packets then drop as no_ring). */
+/* Keep / read VIP @vip_id's anchor table (same format; never forwarded on). */
+int xlb_anchor_store(struct xlb *x, __u32 vip_id, const __u32 *ring, __u32 m);
+int xlb_anchor_read(struct xlb *x, __u32 vip_id, __u32 **ring, __u32 *m);
+/* Remove VIP @vip_id's ring and anchor (its packets then drop as no_ring). */
 int xlb_ring_clear(struct xlb *x, __u32 vip_id);
 /* Read the live ring: *ring is malloc'd (caller frees), *m its size. */
 int xlb_ring_read(struct xlb *x, __u32 vip_id, __u32 **ring, __u32 *m);

@@ -69,6 +69,7 @@ static int check_layout(const char *root, const char **other)
 	static char name[256];
 	static const char *const ours[] = {
 		XLB_STR(XLB_MAP_VIPS), XLB_STR(XLB_MAP_BACKENDS), XLB_STR(XLB_MAP_RINGS),
+		XLB_STR(XLB_MAP_ANCHORS),
 		XLB_STR(XLB_MAP_CONNTRACK), XLB_STR(XLB_MAP_GLOBAL_STATS), XLB_STR(XLB_MAP_VIP_STATS),
 		XLB_STR(XLB_MAP_BACKEND_STATS), XLB_STR(XLB_MAP_DEVMAP), XLB_STR(XLB_MAP_CONFIG),
 		XLB_STR(XLB_MAP_VIP_FILTER), NULL,

@@ -24,6 +24,7 @@
 #define XLB_MAP_VIPS		xlb_vips_v1
 #define XLB_MAP_BACKENDS	xlb_backends_v1
 #define XLB_MAP_RINGS		xlb_rings_v1
+#define XLB_MAP_ANCHORS		xlb_anchors_v1
 #define XLB_MAP_CONNTRACK	xlb_conntrack_v1
 #define XLB_MAP_GLOBAL_STATS	xlb_gstats_v1
 #define XLB_MAP_VIP_STATS	xlb_vstats_v1
@@ -104,6 +105,9 @@ struct xlb_vip {
  * switch together in the one outer-map update that publishes a new ring.
  */
 #define XLB_RING_HDR		1
+/* Anchors: the same layout in a second array of maps, which the data plane
+ * never reads.  The control plane keeps each VIP's anchor table there
+ * (docs/maglev.md) so that a restarted xlbd resumes the same chain. */
 #define XLB_RING_ELEMS(m)	(XLB_RING_HDR + ((m) + 1) / 2)
 
 /* Backend flags */

@@ -192,6 +192,54 @@ static bool test_lb(void)
 	return true;
 }
 
+/* A restart while a backend is down resumes the same anchor: once the
+ * backend is back, the ring is the anchor again, byte for byte, as on a
+ * host that never restarted (docs/maglev.md). */
+static bool test_health_restart(void)
+{
+	struct xlb_ring_info i0, i1, info;
+	struct xlb_cfg *cfg = NULL;
+	struct xlb_lb_vip *v;
+	struct xlb_vip_key k;
+	__u32 b2[4] = { htonl(0x0a010002), 0, 0, 0 }, ring_id;
+	char err[256] = "";
+	int i;
+
+	XT_ASSERT(lb != NULL, "no balancer");
+	XT_ASSERT(!load_cfg(VIP1(B1 "," B2 "," B3), "lo", &cfg), "config");
+	XT_ASSERT(!xlb_lb_apply(lb, cfg, err, sizeof(err)), "apply: %s", err);
+	XT_ASSERT(!xlb_vip_key_parse("10.0.0.1:80/tcp", &k, NULL), "key");
+	v = xlb_lb_vip_find(lb, &k);
+	XT_ASSERT(v && !xlb_vip_ring_info(&v->ring, &i0), "ring info");
+
+	XT_ASSERT(!xlb_lb_set_health(lb, &k, b2, XLB_AF_INET, true), "mark down");
+	XT_ASSERT(!xlb_vip_ring_info(&v->ring, &i1), "ring info");
+	XT_ASSERT_EQ(i1.anchor_checksum, i0.anchor_checksum);
+	XT_ASSERT(i1.live_checksum != i0.live_checksum, "live ring kept a down backend");
+	for (i = 0; i < 300; i++)
+		XT_ASSERT(send_tcp(htonl(0xc4000000 | (__u32)i), 4000, true) != 2,
+			  "new flow sent to a down backend");
+
+	/* Restart while 10.1.0.2 is down. */
+	ring_id = inner_ring_id(v->id);
+	xlb_lb_close(lb);
+	lb = NULL;
+	XT_ASSERT(!xlb_lb_open(cfg, &lb), "reopen");
+	XT_ASSERT(!xlb_lb_apply(lb, cfg, err, sizeof(err)), "apply after restart: %s", err);
+	xlb_config_free(cfg);
+	v = xlb_lb_vip_find(lb, &k);
+	XT_ASSERT(v && !xlb_vip_ring_info(&v->ring, &info), "ring info after restart");
+	XT_ASSERT_EQ(info.anchor_checksum, i0.anchor_checksum);
+	XT_ASSERT_EQ(info.live_checksum, i1.live_checksum);
+	XT_ASSERT_EQ(inner_ring_id(v->id), ring_id);
+
+	/* Back up: the live ring is the anchor again. */
+	XT_ASSERT(!xlb_lb_set_health(lb, &k, b2, XLB_AF_INET, false), "mark up");
+	XT_ASSERT(!xlb_vip_ring_info(&v->ring, &info), "ring info");
+	XT_ASSERT_EQ(info.live_checksum, i0.live_checksum);
+	return true;
+}
+
 static char state_path[128];
 
 /* Send one request; returns the reply's "ok" and keeps the reply in *out. */
@@ -345,6 +393,8 @@ int main(void)
 			  test_lb());
 		xt_report("control API: changes validated, applied and persisted; rejects change nothing",
 			  test_api());
+		xt_report("restart while a backend is down keeps the anchor; recovery returns to it",
+			  test_health_restart());
 	}
 	xlb_lb_close(lb);
 	xlb_unpin_all(pin_root);
