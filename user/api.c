@@ -87,21 +87,29 @@ out:
 
 int xlb_api_commit_json(struct xlb_api *a, const json_t *next, char *err, size_t errlen)
 {
+	struct xlb_cfg_diff *diff = NULL;
 	struct xlb_cfg *cfg = NULL;
 	char *text = NULL, aerr[ERRLEN] = "";
 	int ret;
 
+	a->restart_note[0] = '\0';
 	ret = xlb_config_from_json(next, &cfg, err, errlen);
 	if (ret)
 		goto out;
-	if ((cfg->limits.max_vips != a->cfg->limits.max_vips ||
-	     cfg->limits.max_backends != a->cfg->limits.max_backends ||
-	     cfg->limits.conntrack != a->cfg->limits.conntrack ||
-	     cfg->hash_seed != a->cfg->hash_seed ||
-	     strcmp(cfg->pin_root, a->cfg->pin_root))) {
+	ret = xlb_config_diff(a->cfg, cfg, &diff);
+	if (ret) {
+		snprintf(err, errlen, "comparing configurations: %s", strerror(-ret));
+		goto out;
+	}
+	/* These shape the loaded data plane itself: refuse rather than run
+	 * with a state file that does not describe it. */
+	if (diff->restart & (XLB_CFG_R_PIN_ROOT | XLB_CFG_R_HASH_SEED | XLB_CFG_R_LIMITS)) {
+		char what[128];
+
 		ret = -EINVAL;
-		snprintf(err, errlen, "limits, hash_seed and pin_root change only with a restart "
-				      "(xlbd --replace)");
+		snprintf(err, errlen, "%s change only with a restart of xlbd (--replace)",
+			 xlb_config_restart_fmt(diff->restart & (XLB_CFG_R_PIN_ROOT |
+				XLB_CFG_R_HASH_SEED | XLB_CFG_R_LIMITS), what, sizeof(what)));
 		goto out;
 	}
 	ret = xlb_config_dump(cfg, &text);
@@ -122,6 +130,12 @@ int xlb_api_commit_json(struct xlb_api *a, const json_t *next, char *err, size_t
 			goto rollback;
 		}
 	}
+	/* Accepted; what only a restart applies (sockets, interfaces) is
+	 * reported, not silently ignored.  The encap prefixes and the next
+	 * hop are config-map writes and took effect already. */
+	if (diff->restart & ~(XLB_CFG_R_ENCAP))
+		xlb_config_restart_fmt(diff->restart & ~XLB_CFG_R_ENCAP, a->restart_note,
+				       sizeof(a->restart_note));
 	xlb_config_free(a->cfg);
 	a->cfg = cfg;
 	cfg = NULL;
@@ -130,6 +144,7 @@ rollback:
 	/* Put the data plane back as the accepted state has it. */
 	xlb_lb_apply(a->lb, a->cfg, aerr, sizeof(aerr));
 out:
+	xlb_config_diff_free(diff);
 	free(text);
 	xlb_config_free(cfg);
 	return ret;
@@ -479,8 +494,11 @@ int xlb_api_handle(struct xlb_api *a, const json_t *req, json_t **reply)
 	for (i = 0; queries[i]; i++)
 		if (!strcmp(cmd, queries[i]))
 			*reply = query(a, cmd, req);
-	if (!strcmp(cmd, "config.reload"))
+	if (!strcmp(cmd, "config.reload")) {
 		*reply = xlb_api_reload(a, err, sizeof(err)) ? err_reply("%s", err) : ok_reply();
+		if (*reply && a->restart_note[0] && json_is_true(json_object_get(*reply, "ok")))
+			json_object_set_new(*reply, "restart_required", json_string(a->restart_note));
+	}
 	if (!*reply)
 		*reply = err_reply("unknown command '%s'", cmd);
 out:

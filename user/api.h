@@ -23,6 +23,9 @@ struct xlb_api {
 	json_t *(*status_extra)(void *ctx);
 	void *ctx;
 	__u64 requests, errors, reloads, reload_failures;
+	/* After a commit: what changed but takes effect only after a restart
+	 * ("interfaces, control"), or "". */
+	char restart_note[128];
 };
 
 /* Handle one request object; *reply is always set (an {"ok": false,

@@ -308,6 +308,9 @@ static int print_reply(const char *cmd, json_t *reply)
 			json_string_value(json_object_get(reply, "error")) ?: "request failed");
 		return XLB_CLI_EXIT_FAIL;
 	}
+	if (json_string_value(json_object_get(reply, "restart_required")))
+		fprintf(stderr, "xlbctl: applied; these take effect only after restarting xlbd: %s\n",
+			json_string_value(json_object_get(reply, "restart_required")));
 	if (opts.json) {
 		json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

@@ -398,6 +398,9 @@ int main(int argc, char **argv)
 						pr_warn("xlbd: reload rejected, nothing changed: %s\n", err);
 					else
 						pr_info("xlbd: reloaded %s\n", dm.config_path);
+					if (dm.api.restart_note[0])
+						pr_warn("xlbd: changed, applied only after a restart: %s\n",
+							dm.api.restart_note);
 				} else {
 					dm.stop = true;
 				}

@@ -716,6 +716,16 @@ EOF
 	done
 	ctl backend list "$V" | grep -q "$B14" || { MSG="SIGHUP did not reload the config"; return 1; }
 
+	# Reload: what needs a restart is reported; what reshapes the data
+	# plane is refused whole.
+	sed -i 's|"vips": \[|"metrics": {"listen": "127.0.0.1:9700"}, "vips": [|' "$TMP/xlbd.json"
+	out=$(ctl config reload 2>&1) && grep -q "after restarting xlbd: metrics" <<<"$out" ||
+		{ MSG="reload with a new metrics address: '$out'"; return 1; }
+	sed -i 's|"vips": \[|"limits": {"max_vips": 8}, "vips": [|' "$TMP/xlbd.json"
+	out=$(ctl config reload 2>&1) && { MSG="a limits change was reloaded"; return 1; }
+	grep -q "limits" <<<"$out" || { MSG="limits change: '$out'"; return 1; }
+
+
 
 	ctl detach || { MSG="detach failed"; return 1; }
 	for i in $(seq 1 50); do
