@@ -40,7 +40,7 @@ BPF_HDRS    := $(wildcard bpf/*.bpf.h) $(wildcard include/xlb/*.h)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c
+LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c user/health.c
 LIB_OBJS    := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB         := $(OUTPUT)/libxlb.a
 SAN_OBJS    := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
@@ -51,7 +51,7 @@ TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/lbsetup $(OUTPUT)/tests/test_unit \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
                $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
-               $(OUTPUT)/tests/test_ctlsock
+               $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health
 BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev
 
 .DELETE_ON_ERROR:
@@ -133,6 +133,10 @@ $(OUTPUT)/tests/test_cli: tests/unit/test_cli.c $(SAN_LIB) | $(OUTPUT)/tests
 $(OUTPUT)/tests/test_ctlsock: tests/unit/test_ctlsock.c $(SAN_LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -ljansson -lcmocka -o $@
+
+$(OUTPUT)/tests/test_health: tests/unit/test_health.c $(SAN_LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -lcurl -ljansson -lcmocka -o $@
 
 $(OUTPUT)/tests/bench_maglev: tests/bench/bench_maglev.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-	linux-libc-dev libjansson-dev libsystemd-dev
+	linux-libc-dev libjansson-dev libsystemd-dev libcurl4-openssl-dev
 	# tests
 	libcmocka-dev python3 python3-scapy iproute2 ethtool procps util-linux iputils-ping
 	# sanitizer runtimes for the userspace tests
