@@ -451,7 +451,7 @@ XLBD_PID=
 xlbd_start() {
 	local i
 
-	nsenter --net="/run/netns/$NS_L" timeout 300 "$XLBD" --config "$TMP/xlbd.json" \
+	nsenter --net="/run/netns/$NS_L" timeout 300 "$XLBD" --config "$TMP/xlbd.json" "$@" \
 		>>"$TMP/xlbd.log" 2>&1 8>&- 9>&- &
 	XLBD_PID=$!
 	BG_PIDS+=("$XLBD_PID")
@@ -464,6 +464,18 @@ xlbd_start() {
 }
 
 ctl() { "$XLBCTL" -s "$TMP/xlbd.sock" -p "$PIN_ROOT/xlbd" "$@"; }
+
+# xlbctl detach, then wait up to 5 s for xlbd to exit.
+xlbd_detach() {
+	local i
+
+	ctl detach >/dev/null || { MSG="detach failed"; return 1; }
+	for i in $(seq 1 50); do
+		kill -0 "$XLBD_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 0
+}
 
 link_id() {
 	ctl -j status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["interfaces"][0]["link_id"])'
@@ -571,11 +583,7 @@ EOF
 	out=$(ctl vip list)
 	[ -z "$out" ] || { MSG="reload did not replace the state: '$out'"; return 1; }
 
-	ctl detach || { MSG="detach failed"; return 1; }
-	for i in $(seq 1 50); do
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	xlbd_detach || return 1
 	nsx "$NS_L" ip -o link show dev lv | grep -q ' xdp' && { MSG="XDP still attached after detach"; return 1; }
 	[ ! -e "$PIN_ROOT/xlbd" ] || { MSG="pins left after detach"; return 1; }
 	return 0
@@ -628,11 +636,7 @@ EOF
 	log "${#acked[@]} of 200 changes acknowledged, $kills kills: all acknowledged changes kept"
 	[ "${#acked[@]}" -gt 100 ] && [ "$kills" -gt 5 ] ||
 		{ MSG="too few acknowledged changes (${#acked[@]}) or kills ($kills) to mean anything"; return 1; }
-	ctl detach >/dev/null || { MSG="detach failed"; return 1; }
-	for i in $(seq 1 50); do
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	xlbd_detach || return 1
 	return 0
 }
 
@@ -656,14 +660,7 @@ EOF
 		{ MSG="xlbd adopted another layout"; return 1; }
 	grep -q "another layout" <<<"$out" && grep -q -- "--replace" <<<"$out" ||
 		{ MSG="layout refusal: '$out'"; return 1; }
-	nsenter --net="/run/netns/$NS_L" timeout 300 "$XLBD" --config "$TMP/xlbd.json" --replace \
-		>>"$TMP/xlbd.log" 2>&1 8>&- 9>&- &
-	XLBD_PID=$!
-	BG_PIDS+=("$XLBD_PID")
-	for i in $(seq 1 100); do
-		ctl status >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	xlbd_start --replace || return 1
 	[ ! -e "$PIN_ROOT/xlbd/xlb_vips_v0" ] || { MSG="--replace kept the old pin"; return 1; }
 
 	ctl vip add "$V" ring-size 4093 hash src conntrack on &&
@@ -725,13 +722,7 @@ EOF
 	out=$(ctl config reload 2>&1) && { MSG="a limits change was reloaded"; return 1; }
 	grep -q "limits" <<<"$out" || { MSG="limits change: '$out'"; return 1; }
 
-
-
-	ctl detach || { MSG="detach failed"; return 1; }
-	for i in $(seq 1 50); do
-		kill -0 "$XLBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	xlbd_detach || return 1
 	return 0
 }
 
