@@ -32,6 +32,9 @@ static __always_inline __u32 choose(const struct pkt *p,
 		f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
 		if (f && f->vip_id == vip->id) {
 			*bep = backend_get(f->backend_id, why);
+			if (!*bep && *why == XLB_R_BACKEND_UNUSABLE &&
+			    (vip->flags & XLB_VIP_F_DEAD_DROP))
+				return 0;	/* dead-backend policy: drop */
 			if (*bep) {
 				__u64 now = bpf_ktime_get_coarse_ns();
 

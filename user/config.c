@@ -1022,7 +1022,8 @@ void xlb_config_free(struct xlb_cfg *c)
 __u32 xlb_cfg_vip_flags(const struct xlb_cfg_vip *vip)
 {
 	return (vip->hash == XLB_CFG_HASH_SRC ? XLB_VIP_F_HASH_SRC_ONLY : 0) |
-	       (vip->conntrack ? 0 : XLB_VIP_F_NO_CONNTRACK);
+	       (vip->conntrack ? 0 : XLB_VIP_F_NO_CONNTRACK) |
+	       (vip->dead_backend == XLB_CFG_DEAD_DROP ? XLB_VIP_F_DEAD_DROP : 0);
 }
 
 static void mac_fmt(const __u8 m[6], char buf[18])

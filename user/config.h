@@ -58,6 +58,86 @@ enum xlb_cfg_be_state {
 	XLB_CFG_BE_DRAIN = 1,	/* MAGLEV_DRAIN: no new flows */
 };
 
+/* Health checks (docs/xlb.json.5.md, "health"). */
+enum xlb_cfg_hc_type {
+	XLB_CFG_HC_NONE,	/* no checks: backends count as up */
+	XLB_CFG_HC_TCP,		/* connect succeeds */
+	XLB_CFG_HC_HTTP,	/* GET answers an expected status (and body) */
+	XLB_CFG_HC_HTTPS,
+	XLB_CFG_HC_UDP,		/* payload sent, a reply (holding expect_reply) back */
+};
+
+/* What happens to connection entries of a backend that went down. */
+enum xlb_cfg_dead {
+	XLB_CFG_DEAD_RECHOOSE,	/* re-chosen from the ring (default) */
+	XLB_CFG_DEAD_DROP,	/* their packets are dropped */
+};
+
+/* What a VIP does when every backend is down. */
+enum xlb_cfg_alldown {
+	XLB_CFG_ALLDOWN_DROP,		/* drop (default) */
+	XLB_CFG_ALLDOWN_FAIL_OPEN,	/* keep forwarding as if all were up */
+};
+
+#define XLB_CFG_DEF_HC_INTERVAL_MS	1000
+#define XLB_CFG_DEF_HC_TIMEOUT_MS	500
+#define XLB_CFG_DEF_HC_RISE		2
+#define XLB_CFG_DEF_HC_FALL		3
+#define XLB_CFG_DEF_HC_JITTER_PCT	10
+#define XLB_CFG_MAX_HC_JITTER_PCT	50
+#define XLB_CFG_MIN_HC_INTERVAL_MS	10
+#define XLB_CFG_MAX_HC_INTERVAL_MS	3600000
+#define XLB_CFG_MAX_HC_RISE_FALL	100
+#define XLB_CFG_MAX_SLOW_START_S	3600
+#define XLB_CFG_MAX_HC_PAYLOAD		1024	/* bytes of a UDP probe */
+#define XLB_CFG_MAX_HC_STRING		1024	/* path, host, expect_* */
+
+/* Bits of xlb_cfg_health.set: which keys a backend's override gives. */
+#define XLB_CFG_HK_TYPE		(1U << 0)
+#define XLB_CFG_HK_PORT		(1U << 1)
+#define XLB_CFG_HK_INTERVAL	(1U << 2)
+#define XLB_CFG_HK_TIMEOUT	(1U << 3)
+#define XLB_CFG_HK_RISE		(1U << 4)
+#define XLB_CFG_HK_FALL		(1U << 5)
+#define XLB_CFG_HK_JITTER	(1U << 6)
+#define XLB_CFG_HK_BACKOFF	(1U << 7)
+#define XLB_CFG_HK_DATAPATH	(1U << 8)
+#define XLB_CFG_HK_PATH		(1U << 9)
+#define XLB_CFG_HK_HOST		(1U << 10)
+#define XLB_CFG_HK_STATUS	(1U << 11)
+#define XLB_CFG_HK_BODY		(1U << 12)
+#define XLB_CFG_HK_TLS_VERIFY	(1U << 13)
+#define XLB_CFG_HK_PAYLOAD	(1U << 14)
+#define XLB_CFG_HK_REPLY	(1U << 15)
+
+/*
+ * One resolved health check: every default applied.  Strings are owned
+ * (NULL: not given); payload may hold NULs.
+ */
+struct xlb_cfg_health {
+	__u8 type;		/* enum xlb_cfg_hc_type */
+	bool datapath;		/* probe the VIP through the encapsulation */
+	__u16 port;		/* HBO; 0: the VIP's port (never 0 for a port-0 VIP) */
+	__u32 interval_ms;	/* XLB_CFG_MIN..MAX_HC_INTERVAL_MS */
+	__u32 timeout_ms;	/* 1..interval_ms */
+	__u32 rise, fall;	/* 1..XLB_CFG_MAX_HC_RISE_FALL */
+	__u32 jitter_pct;	/* 0..XLB_CFG_MAX_HC_JITTER_PCT */
+	__u32 backoff_max_ms;	/* delay cap while down; 0: 8 * interval_ms */
+	/* http, https */
+	char *path;		/* NULL: "/" */
+	char *host;		/* NULL: the backend address */
+	char *expect_status;	/* NULL: "200-399" */
+	char *expect_body;	/* NULL: any body */
+	bool tls_verify;
+	/* udp */
+	char *payload;		/* NULL: empty datagram */
+	size_t payload_len;
+	char *expect_reply;	/* NULL: any reply */
+	/* For a backend's override: the XLB_CFG_HK_* keys it gives itself
+	 * (the rest follow the VIP's).  0 in a VIP's own health. */
+	__u32 set;
+};
+
 struct xlb_cfg_iface {
 	char name[XLB_CFG_IFNAMSIZ];
 	__u8 mode;		/* enum xlb_cfg_mode */
@@ -68,6 +148,8 @@ struct xlb_cfg_backend {
 	__u8 family;		/* XLB_AF_* */
 	__u8 state;		/* enum xlb_cfg_be_state */
 	__u16 weight;		/* HBO; 0..65535 */
+	bool has_health;	/* the backend overrides the VIP's health */
+	struct xlb_cfg_health health;	/* resolved VIP health + override; valid if has_health */
 };
 
 struct xlb_cfg_vip {
@@ -76,6 +158,11 @@ struct xlb_cfg_vip {
 	__u8 hash;		/* enum xlb_cfg_hash */
 	__u8 encap;		/* XLB_ENCAP_* */
 	bool conntrack;
+	struct xlb_cfg_health health;	/* type NONE: no checks */
+	__u32 slow_start_s;	/* 0: off; else ramp time after recovery or addition */
+	bool latency_adaptive;	/* scale weights down for slow backends */
+	__u8 dead_backend;	/* enum xlb_cfg_dead */
+	__u8 all_down;		/* enum xlb_cfg_alldown */
 	__u32 n_backends;
 	struct xlb_cfg_backend *backends;	/* sorted: xlb_cfg_backend_cmp() */
 };
@@ -183,10 +270,13 @@ __u32 xlb_cfg_vip_flags(const struct xlb_cfg_vip *vip);
 #define XLB_CFG_V_HASH		(1U << 1)
 #define XLB_CFG_V_CONNTRACK	(1U << 2)
 #define XLB_CFG_V_ENCAP		(1U << 3)
+#define XLB_CFG_V_HEALTH	(1U << 4)	/* health, slow start, latency mode */
+#define XLB_CFG_V_POLICY	(1U << 5)	/* dead_backend, all_down */
 
 /* xlb_cfg_be_change.changed */
 #define XLB_CFG_B_WEIGHT	(1U << 0)
 #define XLB_CFG_B_STATE		(1U << 1)
+#define XLB_CFG_B_HEALTH	(1U << 2)	/* its effective health check */
 
 struct xlb_cfg_be_change {
 	const struct xlb_cfg_backend *old, *new;

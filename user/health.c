@@ -239,6 +239,10 @@ static void probe_stop(struct xlb_hc *hc, struct hc_target *t)
  * Account one completed probe, move the state machine and schedule the
  * next probe.  The callback runs last, since it may delete @t.
  */
+const uint32_t xlb_hc_lat_bounds_us[XLB_HC_LAT_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+};
+
 static void probe_done(struct xlb_hc *hc, struct hc_target *t, bool ok, const char *why)
 {
 	struct xlb_hc_status *st = &t->st;
@@ -246,13 +250,17 @@ static void probe_done(struct xlb_hc *hc, struct hc_target *t, bool ok, const ch
 	uint64_t now = now_us(), lat = now - t->start_us, next;
 	char reason[sizeof(st->last_why)];
 	xlb_hc_change_t cb;
-	unsigned int cap;
+	unsigned int cap, i;
 
 	probe_stop(hc, t);
 	st->probes++;
 	st->last_ok = ok;
 	st->last_latency_us = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
 	snprintf(st->last_why, sizeof(st->last_why), "%s", why);
+	st->lat_sum_us += lat;
+	for (i = 0; i < XLB_HC_LAT_BUCKETS; i++)
+		if (lat <= xlb_hc_lat_bounds_us[i])
+			st->lat_le[i]++;
 	if (ok) {
 		st->successes++;
 		st->ok_run++;

@@ -91,6 +91,11 @@ struct xlb_hc_spec {
 	const char *expect_reply;	/* substring the reply must hold; NULL: any reply */
 };
 
+/* Upper bounds (microseconds) of the probe latency histogram's buckets;
+ * a last, implicit bucket is +Inf (the count of all probes). */
+#define XLB_HC_LAT_BUCKETS	12
+extern const uint32_t xlb_hc_lat_bounds_us[XLB_HC_LAT_BUCKETS];
+
 struct xlb_hc_status {
 	enum xlb_hc_state state;
 	bool last_ok;			/* result of the last completed probe */
@@ -102,6 +107,10 @@ struct xlb_hc_status {
 	uint64_t probes;		/* completed probes */
 	uint64_t successes, failures;
 	uint64_t transitions;
+	/* Latency of every completed probe, failures included, cumulative
+	 * as Prometheus wants it: lat_le[i] counts probes <= bound i. */
+	uint64_t lat_le[XLB_HC_LAT_BUCKETS];
+	uint64_t lat_sum_us;
 };
 
 /* Create an engine.  Returns 0 or a negative errno. */

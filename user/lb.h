@@ -14,6 +14,19 @@
 #include "vipring.h"
 #include "xlb.h"
 
+/* A backend's state as operators see it (xlbctl backend list, metrics). */
+enum xlb_be_hstate {
+	XLB_BS_UP,		/* in the live ring at its configured weight */
+	XLB_BS_DOWN,		/* failed its health checks: out of the live ring */
+	XLB_BS_DRAINING,	/* configured drain: no new flows, flows continue */
+	XLB_BS_SLOW_START,	/* recovered or added: weight ramping up */
+	XLB_BS_UNKNOWN,		/* checked, no result yet: kept as it was */
+	XLB_BS__COUNT,
+};
+
+/* "up", "down", "draining", "slow-start", "unknown". */
+const char *xlb_be_hstate_name(int s);
+
 struct xlb_lb_backend {
 	__u32 addr[4];		/* NBO */
 	__u8 family;		/* XLB_AF_* */
@@ -21,6 +34,12 @@ struct xlb_lb_backend {
 	__u16 weight;
 	__u32 id;		/* data-plane backend id */
 	bool down;		/* failed its health checks (health view) */
+	/* Health and weights, kept by the daemon's health manager. */
+	__u8 hstate;		/* enum xlb_be_hstate */
+	__u16 eff_weight;	/* its weight in the live ring now */
+	int hc_id;		/* health engine target; -1: not checked */
+	__u64 since_ms;		/* CLOCK_MONOTONIC ms of the last state change */
+	__u64 transitions;	/* state changes */
 };
 
 struct xlb_lb_vip {

@@ -81,8 +81,11 @@ struct xlb_vip_key {
 /* VIP flags */
 #define XLB_VIP_F_HASH_SRC_ONLY	(1U << 0) /* ring slot from source address only */
 #define XLB_VIP_F_NO_CONNTRACK	(1U << 1) /* never record flows (pure Maglev) */
+#define XLB_VIP_F_DEAD_DROP	(1U << 2) /* flows of an unusable backend are dropped,
+					   * not re-chosen (dead-backend policy) */
 #define XLB_VIP_F_MARKER	(1U << 31) /* value of a marker entry */
-#define XLB_VIP_F_ALL		(XLB_VIP_F_HASH_SRC_ONLY | XLB_VIP_F_NO_CONNTRACK)
+#define XLB_VIP_F_ALL		(XLB_VIP_F_HASH_SRC_ONLY | XLB_VIP_F_NO_CONNTRACK | \
+				 XLB_VIP_F_DEAD_DROP)
 
 /* Encapsulation toward the backend.  The outer family is the backend's. */
 #define XLB_ENCAP_IPIP		0	/* IPIP, IP6IP6, 4-in-6 or 6-in-4 */
@@ -111,7 +114,8 @@ struct xlb_vip {
 #define XLB_RING_ELEMS(m)	(XLB_RING_HDR + ((m) + 1) / 2)
 
 /* Backend flags */
-#define XLB_BE_F_UNUSABLE	(1U << 0) /* existing flows are re-chosen */
+#define XLB_BE_F_UNUSABLE	(1U << 0) /* existing flows are re-chosen, or dropped
+					   * under XLB_VIP_F_DEAD_DROP */
 
 /*
  * Backend: indexed by backend id (HBO), 1..max_backends-1; id 0 means "no
