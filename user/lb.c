@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "addr.h"
@@ -105,6 +106,176 @@ static void to_maglev(const struct xlb_lb_backend *b, struct maglev_backend *m, 
 	maglev_ident_addr(m, b->family, b->addr, 0);
 }
 
+const char *xlb_be_hstate_name(int s)
+{
+	static const char *const names[XLB_BS__COUNT] = {
+		[XLB_BS_UP] = "up",
+		[XLB_BS_DOWN] = "down",
+		[XLB_BS_DRAINING] = "draining",
+		[XLB_BS_SLOW_START] = "slow-start",
+		[XLB_BS_UNKNOWN] = "unknown",
+	};
+
+	return s >= 0 && s < XLB_BS__COUNT ? names[s] : "?";
+}
+
+__u64 xlb_lb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+/* Slow start's steps, in % of the weight; each lasts a quarter of the ramp. */
+static const __u8 ramp_pct[4] = { 10, 25, 50, 75 };
+
+__u16 xlb_lb_ramp(__u16 w, __u64 elapsed_ms, __u32 slow_start_s, __u64 *next_ms)
+{
+	__u64 total = (__u64)slow_start_s * 1000;
+	__u32 step, e;
+
+	if (next_ms)
+		*next_ms = 0;
+	if (!w || !total || elapsed_ms >= total)
+		return w;
+	step = (__u32)(elapsed_ms * 4 / total);
+	if (next_ms)
+		*next_ms = (total * (step + 1) + 3) / 4 - elapsed_ms;
+	e = (__u32)w * ramp_pct[step] / 100;
+	return e ? (__u16)e : 1;
+}
+
+/* The weight @b would have in the ring if it is in it: slow start and the
+ * latency-adaptive share applied, never below 1 for a weight > 0. */
+static __u16 weight_now(const struct xlb_lb_vip *v, const struct xlb_lb_backend *b, __u64 now_ms)
+{
+	__u32 w = b->weight;
+
+	if (b->hstate == XLB_BS_SLOW_START)
+		w = xlb_lb_ramp(b->weight, now_ms > b->since_ms ? now_ms - b->since_ms : 0,
+				v->slow_start_s, NULL);
+	if (w && b->lat_pct && b->lat_pct < 100) {
+		w = w * b->lat_pct / 100;
+		if (!w)
+			w = 1;
+	}
+	return (__u16)w;
+}
+
+__u16 xlb_lb_eff_weight(const struct xlb_lb_vip *v, const struct xlb_lb_backend *b, __u64 now_ms)
+{
+	if ((b->down && !v->fail_open) || b->state == XLB_CFG_BE_DRAIN)
+		return 0;
+	return weight_now(v, b, now_ms);
+}
+
+/*
+ * The configured (@cfg, for the anchor) and the live (@live) Maglev view of
+ * @n backends of @v.  Returns true if the VIP fails open: every backend
+ * that the configuration puts in the ring is down, and the policy says to
+ * keep forwarding as if they were not.
+ */
+static bool live_view(const struct xlb_lb_vip *v, const struct xlb_lb_backend *b, __u32 n,
+		      __u64 now_ms, struct maglev_backend *cfg, struct maglev_backend *live)
+{
+	__u32 i, eligible = 0, alive = 0;
+	bool open;
+
+	for (i = 0; i < n; i++) {
+		if (b[i].state == XLB_CFG_BE_DRAIN || !b[i].weight)
+			continue;
+		eligible++;
+		alive += !b[i].down;
+	}
+	open = v->all_down == XLB_CFG_ALLDOWN_FAIL_OPEN && eligible && !alive;
+	for (i = 0; i < n; i++) {
+		to_maglev(&b[i], &cfg[i], true);
+		live[i] = cfg[i];
+		if (b[i].down && !open)
+			live[i].state = MAGLEV_DOWN;
+		else if (live[i].state == MAGLEV_UP)
+			live[i].weight = weight_now(v, &b[i], now_ms);
+	}
+	return open;
+}
+
+/* Set or clear XLB_BE_F_UNUSABLE of @b in the map, if it differs. */
+static int set_flag(struct xlb_lb *lb, struct xlb_lb_backend *b, bool on)
+{
+	struct xlb_backend be;
+	int ret;
+
+	if (b->flagged == on)
+		return 0;
+	ret = xlb_backend_get(lb->x, b->id, &be);
+	if (ret)
+		return ret;
+	if (on)
+		be.flags |= XLB_BE_F_UNUSABLE;
+	else
+		be.flags &= (__u8)~XLB_BE_F_UNUSABLE;
+	ret = xlb_backend_set(lb->x, b->id, &be);
+	if (!ret)
+		b->flagged = on;
+	return ret;
+}
+
+/*
+ * Publish the live ring of @v built over backends @b (n of them; @b may be
+ * a new array that is not yet v->backends), with the unusable flags
+ * ordered around it.  On success v->fail_open and each eff_weight are set.
+ */
+static int publish(struct xlb_lb *lb, struct xlb_lb_vip *v, struct xlb_lb_backend *b, __u32 n,
+		   bool config_changed, __u64 now_ms, const char **why)
+{
+	struct maglev_backend *cfg = calloc(n ? n : 1, sizeof(*cfg));
+	struct maglev_backend *live = calloc(n ? n : 1, sizeof(*live));
+	bool open;
+	__u32 i;
+	int ret = 0;
+
+	if (!cfg || !live) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	open = live_view(v, b, n, now_ms, cfg, live);
+	/* A backend coming back is usable before the ring names it ... */
+	for (i = 0; !ret && i < n; i++)
+		if (!b[i].down || open)
+			ret = set_flag(lb, &b[i], false);
+	if (!ret)
+		ret = xlb_vip_ring_apply_live(lb->x, &v->ring, cfg, live, n, config_changed, why);
+	/* ... and one going down leaves the ring before its flows move. */
+	for (i = 0; !ret && i < n; i++)
+		if (b[i].down && !open)
+			ret = set_flag(lb, &b[i], true);
+	if (ret)
+		goto out;
+	if (open != v->fail_open) {
+		char name[XLB_VIP_STRLEN];
+
+		xlb_vip_key_fmt(&v->key, name, sizeof(name));
+		if (open)
+			pr_warn("%s: every backend is down: failing open (forwarding as if all were up)\n",
+				name);
+		else
+			pr_warn("%s: a backend is up again: no longer failing open\n", name);
+	}
+	v->fail_open = open;
+	for (i = 0; i < n; i++)
+		b[i].eff_weight = xlb_lb_eff_weight(v, &b[i], now_ms);
+out:
+	free(cfg);
+	free(live);
+	return ret;
+}
+
+int xlb_lb_vip_refresh(struct xlb_lb *lb, struct xlb_lb_vip *v, __u64 now_ms)
+{
+	return publish(lb, v, v->backends, v->n_backends, false, now_ms, NULL);
+}
+
 static int add_vip(struct xlb_lb *lb, struct xlb_lb_vip *v)
 {
 	struct xlb_lb_vip **nv = realloc(lb->vips, (lb->n_vips + 1) * sizeof(*nv));
@@ -172,6 +343,11 @@ static int adopt(struct xlb_lb *lb)
 		nb->weight = 1;
 		nb->id = id;
 		nb->down = !!(b.flags & XLB_BE_F_UNUSABLE);
+		nb->flagged = nb->down;
+		nb->hstate = nb->down ? XLB_BS_DOWN : XLB_BS_UP;
+		nb->hc_id = -1;
+		nb->lat_pct = 100;
+		nb->since_ms = xlb_lb_now_ms();
 		lb->be_used[id] = 1;
 		if (id >= lb->be_cursor)
 			lb->be_cursor = id + 1 >= lb->max_backends ? 1 : id + 1;
@@ -324,36 +500,64 @@ static int apply_vip(struct xlb_lb *lb, struct xlb_lb_vip *v, const struct xlb_c
 		     char *err, size_t errlen)
 {
 	struct xlb_lb_backend *nb = NULL;
-	struct maglev_backend *mb = NULL;
 	struct xlb_vip val = { .id = v->id, .flags = xlb_cfg_vip_flags(cv), .encap = cv->encap };
 	char name[XLB_VIP_STRLEN];
 	const char *why = NULL;
-	bool *down = NULL;
+	__u8 old_all_down = v->all_down;
+	__u32 old_slow = v->slow_start_s;
+	__u64 now = xlb_lb_now_ms();
 	__u32 i, j;
 	int ret;
 
 	xlb_vip_key_fmt(&cv->key, name, sizeof(name));
 	nb = calloc(cv->n_backends ? cv->n_backends : 1, sizeof(*nb));
-	mb = calloc(cv->n_backends ? cv->n_backends : 1, sizeof(*mb));
-	down = calloc(cv->n_backends ? cv->n_backends : 1, sizeof(*down));
-	if (!nb || !mb || !down) {
+	if (!nb) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	v->all_down = cv->all_down;
+	v->slow_start_s = cv->slow_start_s;
 	for (i = 0; i < cv->n_backends; i++) {
 		const struct xlb_cfg_backend *cb = &cv->backends[i];
 		const struct xlb_lb_backend *old = find_be(v, cb);
 		struct xlb_backend be = { .family = cb->family, .vip_id = v->id };
 
+		if (old) {
+			__u8 hs = old->hstate;
+
+			nb[i] = *old;
+			nb[i].state = cb->state;
+			nb[i].weight = cb->weight;
+			/* Drain is configured; health states are the
+			 * health manager's.  Back from drain ramps up. */
+			if (cb->state == XLB_CFG_BE_DRAIN && hs != XLB_BS_DOWN)
+				hs = XLB_BS_DRAINING;
+			else if (cb->state != XLB_CFG_BE_DRAIN && hs == XLB_BS_DRAINING)
+				hs = cv->slow_start_s ? XLB_BS_SLOW_START : XLB_BS_UP;
+			if (hs != nb[i].hstate) {
+				pr_info("%s: backend %u: %s -> %s (configured)\n", name, nb[i].id,
+					xlb_be_hstate_name(nb[i].hstate), xlb_be_hstate_name(hs));
+				nb[i].hstate = hs;
+				nb[i].since_ms = now;
+				nb[i].transitions++;
+			}
+			continue;
+		}
 		memcpy(nb[i].addr, cb->addr, sizeof(cb->addr));
 		nb[i].family = cb->family;
 		nb[i].state = cb->state;
 		nb[i].weight = cb->weight;
-		if (old) {
-			nb[i].id = old->id;
-			nb[i].down = old->down;
-			continue;
-		}
+		nb[i].hc_id = -1;
+		nb[i].lat_pct = 100;
+		nb[i].since_ms = now;
+		/* An addition to a running VIP ramps up; the first
+		 * configuration does not (there is nothing to protect). */
+		if (cb->state == XLB_CFG_BE_DRAIN)
+			nb[i].hstate = XLB_BS_DRAINING;
+		else if (lb->applied && cv->slow_start_s)
+			nb[i].hstate = XLB_BS_SLOW_START;
+		else
+			nb[i].hstate = XLB_BS_UP;
 		nb[i].id = be_id_alloc(lb);
 		if (!nb[i].id) {
 			ret = fail(err, errlen, -ENOSPC, "%s: no free backend id (limits.max_backends)",
@@ -386,11 +590,7 @@ static int apply_vip(struct xlb_lb *lb, struct xlb_lb_vip *v, const struct xlb_c
 			goto undo;
 		}
 	}
-	for (i = 0; i < cv->n_backends; i++) {
-		to_maglev(&nb[i], &mb[i], true);
-		down[i] = nb[i].down;
-	}
-	ret = xlb_vip_ring_apply(lb->x, &v->ring, mb, cv->n_backends, down, true, &why);
+	ret = publish(lb, v, nb, cv->n_backends, true, now, &why);
 	if (ret) {
 		fail(err, errlen, ret, "%s: ring: %s", name, why ? why : strerror(-ret));
 		goto undo;
@@ -413,10 +613,10 @@ undo:
 	for (i = 0; i < cv->n_backends; i++)
 		if (nb[i].id && !find_be(v, &cv->backends[i]))
 			release_backend(lb, &nb[i]);
+	v->all_down = old_all_down;
+	v->slow_start_s = old_slow;
 out:
 	free(nb);
-	free(mb);
-	free(down);
 	return ret;
 }
 
@@ -424,47 +624,27 @@ int xlb_lb_set_health(struct xlb_lb *lb, const struct xlb_vip_key *k, const __u3
 		      __u8 family, bool down)
 {
 	struct xlb_lb_vip *v = xlb_lb_vip_find(lb, k);
-	struct maglev_backend *mb = NULL;
-	struct xlb_backend be;
-	bool *dn = NULL;
-	__u32 i, hit = v ? v->n_backends : 0;
+	struct xlb_lb_backend *b = NULL, save;
+	__u32 i;
 	int ret;
 
 	for (i = 0; v && i < v->n_backends; i++)
 		if (v->backends[i].family == family && !memcmp(v->backends[i].addr, addr, 16))
-			hit = i;
-	if (!v || hit == v->n_backends)
+			b = &v->backends[i];
+	if (!b)
 		return -ENOENT;
-	if (v->backends[hit].down == down)
+	if (b->down == down)
 		return 0;
-	mb = calloc(v->n_backends, sizeof(*mb));
-	dn = calloc(v->n_backends, sizeof(*dn));
-	if (!mb || !dn) {
-		ret = -ENOMEM;
-		goto out;
+	save = *b;
+	b->down = down;
+	b->hstate = down ? XLB_BS_DOWN : b->state == XLB_CFG_BE_DRAIN ? XLB_BS_DRAINING : XLB_BS_UP;
+	b->since_ms = xlb_lb_now_ms();
+	b->transitions++;
+	ret = xlb_lb_vip_refresh(lb, v, b->since_ms);
+	if (ret) {
+		save.flagged = b->flagged;
+		*b = save;
 	}
-	for (i = 0; i < v->n_backends; i++) {
-		to_maglev(&v->backends[i], &mb[i], true);
-		dn[i] = i == hit ? down : v->backends[i].down;
-	}
-	/* Down: out of the ring first, then flagged so established flows are
-	 * re-chosen.  Up: the flag goes first, then the ring takes it back. */
-	ret = xlb_backend_get(lb->x, v->backends[hit].id, &be);
-	if (!ret && !down) {
-		be.flags &= (__u8)~XLB_BE_F_UNUSABLE;
-		ret = xlb_backend_set(lb->x, v->backends[hit].id, &be);
-	}
-	if (!ret)
-		ret = xlb_vip_ring_apply(lb->x, &v->ring, mb, v->n_backends, dn, false, NULL);
-	if (!ret && down) {
-		be.flags |= XLB_BE_F_UNUSABLE;
-		ret = xlb_backend_set(lb->x, v->backends[hit].id, &be);
-	}
-	if (!ret)
-		v->backends[hit].down = down;
-out:
-	free(mb);
-	free(dn);
 	return ret;
 }
 
@@ -511,5 +691,6 @@ int xlb_lb_apply(struct xlb_lb *lb, const struct xlb_cfg *cfg, char *err, size_t
 		if (ret)
 			return ret;
 	}
+	lb->applied = true;
 	return 0;
 }

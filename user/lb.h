@@ -40,6 +40,8 @@ struct xlb_lb_backend {
 	int hc_id;		/* health engine target; -1: not checked */
 	__u64 since_ms;		/* CLOCK_MONOTONIC ms of the last state change */
 	__u64 transitions;	/* state changes */
+	__u8 lat_pct;		/* latency-adaptive share of the weight, 25..100 */
+	bool flagged;		/* XLB_BE_F_UNUSABLE is set in the map */
 };
 
 struct xlb_lb_vip {
@@ -48,6 +50,9 @@ struct xlb_lb_vip {
 	__u32 flags;		/* XLB_VIP_F_* */
 	__u8 encap;
 	struct xlb_vip_ring ring;
+	__u8 all_down;		/* enum xlb_cfg_alldown */
+	__u32 slow_start_s;	/* 0: off */
+	bool fail_open;		/* every backend is down and the VIP fails open */
 	__u32 n_backends;
 	struct xlb_lb_backend *backends;
 };
@@ -63,6 +68,7 @@ struct xlb_lb {
 	__u8 *be_used;		/* by backend id */
 	__u32 be_cursor;	/* next backend id to try: ids are not reused soon */
 	bool adopted;		/* open found an earlier instance's state */
+	bool applied;		/* a configuration was applied: later backends are additions */
 };
 
 /*
@@ -90,6 +96,32 @@ int xlb_lb_apply(struct xlb_lb *lb, const struct xlb_cfg *cfg, char *err, size_t
  */
 int xlb_lb_set_health(struct xlb_lb *lb, const struct xlb_vip_key *k, const __u32 addr[4],
 		      __u8 family, bool down);
+
+/*
+ * Rebuild @v's live ring from its backends' health view (down, hstate,
+ * since_ms, lat_pct) at time @now_ms (CLOCK_MONOTONIC ms), publish it if
+ * it changed, and set the unusable flags in the order that never strands a
+ * packet: flags cleared before the ring names a backend again, set after
+ * the ring stops naming it.  With every backend down, the VIP's all_down
+ * policy decides: drop (an empty ring) or fail open (the ring as if all
+ * were up, no flag set).
+ */
+int xlb_lb_vip_refresh(struct xlb_lb *lb, struct xlb_lb_vip *v, __u64 now_ms);
+
+/*
+ * Slow start: the effective weight of a backend of configured weight @w,
+ * @elapsed_ms into a ramp of @slow_start_s seconds.  The ramp has a few
+ * steps (10%, 25%, 50%, 75% of the weight, then all of it), so it costs a
+ * few ring rebuilds.  *@next_ms (may be NULL) gets the ms until the next
+ * step, 0 once the ramp is over.
+ */
+__u16 xlb_lb_ramp(__u16 w, __u64 elapsed_ms, __u32 slow_start_s, __u64 *next_ms);
+
+/* The weight @b has in @v's live ring at @now_ms (0 when out of it). */
+__u16 xlb_lb_eff_weight(const struct xlb_lb_vip *v, const struct xlb_lb_backend *b, __u64 now_ms);
+
+/* CLOCK_MONOTONIC in ms. */
+__u64 xlb_lb_now_ms(void);
 
 /* Find a VIP by key, or NULL. */
 struct xlb_lb_vip *xlb_lb_vip_find(const struct xlb_lb *lb, const struct xlb_vip_key *k);

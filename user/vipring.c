@@ -29,9 +29,26 @@ void xlb_vip_ring_release(struct xlb_vip_ring *r)
 int xlb_vip_ring_apply(struct xlb *x, struct xlb_vip_ring *r, const struct maglev_backend *cfg,
 		       __u32 n, const bool *down, bool config_changed, const char **err)
 {
-	struct maglev_table *anchor = NULL, *live = NULL;
-	struct maglev_backend *health = NULL;
+	struct maglev_backend *live = calloc(n ? n : 1, sizeof(*live));
 	__u32 i;
+	int ret;
+
+	if (!live)
+		return -ENOMEM;
+	memcpy(live, cfg, n * sizeof(*cfg));
+	for (i = 0; down && i < n; i++)
+		if (down[i])
+			live[i].state = MAGLEV_DOWN;
+	ret = xlb_vip_ring_apply_live(x, r, cfg, live, n, config_changed, err);
+	free(live);
+	return ret;
+}
+
+int xlb_vip_ring_apply_live(struct xlb *x, struct xlb_vip_ring *r, const struct maglev_backend *cfg,
+			    const struct maglev_backend *live_be, __u32 n, bool config_changed,
+			    const char **err)
+{
+	struct maglev_table *anchor = NULL, *live = NULL;
 	int ret;
 
 	if (config_changed || !r->anchor) {
@@ -39,16 +56,7 @@ int xlb_vip_ring_apply(struct xlb *x, struct xlb_vip_ring *r, const struct magle
 		if (ret)
 			goto out;
 	}
-	health = calloc(n ? n : 1, sizeof(*health));
-	if (!health) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(health, cfg, n * sizeof(*cfg));
-	for (i = 0; down && i < n; i++)
-		if (down[i])
-			health[i].state = MAGLEV_DOWN;
-	ret = maglev_rebuild(anchor ? anchor : r->anchor, health, n, r->m, r->seed, &live, err);
+	ret = maglev_rebuild(anchor ? anchor : r->anchor, live_be, n, r->m, r->seed, &live, err);
 	if (ret)
 		goto out;
 	/* The anchor is kept beside the rings, so a restart resumes the chain
@@ -77,7 +85,6 @@ int xlb_vip_ring_apply(struct xlb *x, struct xlb_vip_ring *r, const struct magle
 out:
 	maglev_free(anchor);
 	maglev_free(live);
-	free(health);
 	return ret;
 }
 

@@ -46,6 +46,17 @@ void xlb_vip_ring_release(struct xlb_vip_ring *r);
 int xlb_vip_ring_apply(struct xlb *x, struct xlb_vip_ring *r, const struct maglev_backend *cfg,
 		       __u32 n, const bool *down, bool config_changed, const char **err);
 
+/*
+ * The general form: the anchor from @cfg as above, the live table from
+ * @live (the same n backends, same ids and identities, with the health
+ * view and effective weights applied: MAGLEV_DOWN for failed backends, a
+ * lower weight during slow start).  xlb_vip_ring_apply() is this with
+ * @live = @cfg plus the @down flags.
+ */
+int xlb_vip_ring_apply_live(struct xlb *x, struct xlb_vip_ring *r, const struct maglev_backend *cfg,
+			    const struct maglev_backend *live, __u32 n, bool config_changed,
+			    const char **err);
+
 int xlb_vip_ring_info(const struct xlb_vip_ring *r, struct xlb_ring_info *info);
 
 #endif /* XLB_VIPRING_H */
