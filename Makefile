@@ -20,7 +20,7 @@ WARN        := -Wall -Wextra -Werror
 CFLAGS      ?= -O2 -g
 CFLAGS      += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) \
                -DXLB_VERSION='"$(VERSION)"'
-LDLIBS      += $(LIBBPF_LIBS) -lelf -lz -lpthread
+LDLIBS      += $(LIBBPF_LIBS) -lelf -lz -lpthread -ljansson -lcurl
 BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) \
                -Wno-unused-function -Iinclude -Ibpf $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
@@ -40,7 +40,7 @@ BPF_HDRS    := $(wildcard bpf/*.bpf.h) $(wildcard include/xlb/*.h)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c user/health.c
+LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c user/health.c user/hcmgr.c
 LIB_OBJS    := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB         := $(OUTPUT)/libxlb.a
 SAN_OBJS    := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
@@ -108,7 +108,7 @@ $(OUTPUT)/xlb-decap: user/xlb-decap.c $(LIB) | $(OUTPUT)
 
 $(OUTPUT)/xlbd: user/xlbd.c $(LIB) | $(OUTPUT)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -ljansson -lsystemd -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -ljansson -lsystemd -lcurl -o $@
 
 $(OUTPUT)/xlbctl: user/xlbctl.c $(LIB) | $(OUTPUT)
 	$(call msg,CCLD,$@)

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include "addr.h"
 #include "api.h"
+#include "health.h"
 #include "maglev.h"
 
 #define ERRLEN 512
@@ -139,6 +140,8 @@ int xlb_api_commit_json(struct xlb_api *a, const json_t *next, char *err, size_t
 	xlb_config_free(a->cfg);
 	a->cfg = cfg;
 	cfg = NULL;
+	if (a->applied)
+		a->applied(a->ctx, a->cfg);
 	goto out;
 rollback:
 	/* Put the data plane back as the accepted state has it. */
@@ -364,9 +367,32 @@ static json_t *counters_json(const struct xlb_counters *c)
 			 (json_int_t)c->bytes, "new_flows", (json_int_t)c->new_flows);
 }
 
+/* A backend's health: its state, since when, and its last probe. */
+static json_t *health_json(const struct xlb_api *a, const struct xlb_lb_backend *b, __u64 now)
+{
+	struct xlb_hc_status st;
+	json_t *h;
+
+	h = json_pack("{s:s, s:f, s:I}", "state", xlb_be_hstate_name(b->hstate), "since_s",
+		      (double)(now - b->since_ms) / 1000.0, "transitions",
+		      (json_int_t)b->transitions);
+	if (!h || !a->hc || b->hc_id < 0 || xlb_hc_get(a->hc, b->hc_id, &st))
+		return h;
+	json_object_set_new(h, "checked", json_true());
+	if (!st.probes)
+		return h;
+	json_object_set_new(h, "last_ok", json_boolean(st.last_ok));
+	json_object_set_new(h, "last_result", json_string(st.last_why));
+	json_object_set_new(h, "latency_ms", json_real(st.last_latency_us / 1000.0));
+	json_object_set_new(h, "probes", json_integer((json_int_t)st.probes));
+	json_object_set_new(h, "failures", json_integer((json_int_t)st.failures));
+	return h;
+}
+
 static json_t *vip_json(struct xlb_api *a, const struct xlb_lb_vip *v, bool with_stats)
 {
 	char name[XLB_VIP_STRLEN], addr[64];
+	__u64 now = xlb_lb_now_ms();
 	struct xlb_counters c;
 	json_t *o, *bes;
 	__u32 i;
@@ -381,11 +407,15 @@ static json_t *vip_json(struct xlb_api *a, const struct xlb_lb_vip *v, bool with
 				       (int)b->id, "weight", (int)b->weight, "state",
 				       b->state == XLB_CFG_BE_DRAIN ? "drain" : "up", "up", !b->down);
 
+		json_object_set_new(bj, "effective_weight", json_integer(b->eff_weight));
+		json_object_set_new(bj, "health", health_json(a, b, now));
 		if (with_stats && !xlb_stats_backend(a->lb->x, b->id, &c))
 			json_object_set_new(bj, "stats", counters_json(&c));
 		json_array_append_new(bes, bj);
 	}
 	json_object_set_new(o, "backends", bes);
+	if (v->fail_open)
+		json_object_set_new(o, "fail_open", json_true());
 	if (with_stats && !xlb_stats_vip(a->lb->x, v->id, &c))
 		json_object_set_new(o, "stats", counters_json(&c));
 	return o;

@@ -21,7 +21,13 @@ struct xlb_api {
 	const char *config_path;	/* what "config reload" reads */
 	/* daemon-provided facts for "status" (NULL: left out) */
 	json_t *(*status_extra)(void *ctx);
+	/* Called after each accepted configuration is applied and persisted
+	 * (the health manager syncs its checks to it); may be NULL. */
+	void (*applied)(void *ctx, const struct xlb_cfg *cfg);
 	void *ctx;
+	/* The health probe engine, to show each backend's last probe; NULL:
+	 * no health columns. */
+	struct xlb_hc *hc;
 	__u64 requests, errors, reloads, reload_failures;
 	/* After a commit: what changed but takes effect only after a restart
 	 * ("interfaces, control"), or "". */

@@ -517,6 +517,7 @@ static int apply_vip(struct xlb_lb *lb, struct xlb_lb_vip *v, const struct xlb_c
 	}
 	v->all_down = cv->all_down;
 	v->slow_start_s = cv->slow_start_s;
+	v->latency_adaptive = cv->latency_adaptive;
 	for (i = 0; i < cv->n_backends; i++) {
 		const struct xlb_cfg_backend *cb = &cv->backends[i];
 		const struct xlb_lb_backend *old = find_be(v, cb);

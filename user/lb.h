@@ -52,6 +52,7 @@ struct xlb_lb_vip {
 	struct xlb_vip_ring ring;
 	__u8 all_down;		/* enum xlb_cfg_alldown */
 	__u32 slow_start_s;	/* 0: off */
+	bool latency_adaptive;
 	bool fail_open;		/* every backend is down and the VIP fails open */
 	__u32 n_backends;
 	struct xlb_lb_backend *backends;

@@ -252,11 +252,21 @@ static void print_vips(json_t *reply, bool stats)
 				       json_string_value(json_object_get(b, "state")) ?: "", health);
 				print_rates(s, prev_counters(json_string_value(json_object_get(v, "vip")),
 							     bn));
-			} else
-				printf("  %-30s id %-5lld weight %-5lld %-5s %s\n",
+			} else {
+				json_t *h = json_object_get(b, "health");
+				const char *hs = json_string_value(json_object_get(h, "state"));
+
+				printf("  %-30s id %-5lld weight %-5lld effective %-5lld %-10s",
 				       json_string_value(json_object_get(b, "address")), ival(b, "id"),
-				       ival(b, "weight"),
-				       json_string_value(json_object_get(b, "state")) ?: "-", health);
+				       ival(b, "weight"), ival(b, "effective_weight"), hs ? hs : health);
+				if (json_object_get(h, "last_result"))
+					printf("  last probe: %s, %.1f ms",
+					       json_string_value(json_object_get(h, "last_result")),
+					       json_real_value(json_object_get(h, "latency_ms")));
+				else if (json_is_true(json_object_get(h, "checked")))
+					printf("  last probe: none yet");
+				printf("\n");
+			}
 		}
 	}
 }

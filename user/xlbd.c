@@ -25,6 +25,7 @@
 #include "api.h"
 #include "config.h"
 #include "ctlsock.h"
+#include "hcmgr.h"
 #include "lb.h"
 #include "log.h"
 #include "xlb.h"
@@ -41,6 +42,7 @@ struct daemon {
 	bool detach_requested;
 	struct xlb_api api;
 	struct xlb_ctl *ctl;
+	struct xlb_hm *hm;		/* health checks */
 	json_t *ifaces;			/* status: [{name, mode, link_id, adopted}] */
 };
 
@@ -153,6 +155,16 @@ static json_t *status_extra(void *ctx)
 			 "conntrack_entries", (json_int_t)ct, "conntrack_capacity",
 			 (json_int_t)dm->api.cfg->limits.conntrack, "reloads",
 			 (json_int_t)dm->api.reloads);
+}
+
+/* Every accepted configuration: health checks follow it. */
+static void applied(void *ctx, const struct xlb_cfg *cfg)
+{
+	struct daemon *dm = ctx;
+	int ret = xlb_hm_sync(dm->hm, cfg);
+
+	if (ret)
+		pr_warn("xlbd: health checks: %s\n", strerror(-ret));
 }
 
 static int handle(void *ctx, const struct xlb_ctl_peer *peer, json_t *req, json_t **reply)
@@ -352,6 +364,14 @@ int main(int argc, char **argv)
 		free(text);
 	}
 
+	if (xlb_hm_open(dm.api.lb, &dm.hm)) {
+		pr_warn("xlbd: cannot start the health checks\n");
+		goto out;
+	}
+	dm.api.hc = xlb_hm_engine(dm.hm);
+	dm.api.applied = applied;
+	applied(&dm, dm.api.cfg);
+
 	co.path = dm.socket_path ? dm.socket_path : dm.api.cfg->control.socket;
 	co.group = dm.api.cfg->control.group;
 	co.max_clients = dm.api.cfg->control.max_clients;
@@ -376,6 +396,8 @@ int main(int argc, char **argv)
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = xlb_ctl_fd(dm.ctl);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = xlb_hm_fd(dm.hm);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 
 	sd_notify(0, "READY=1\nSTATUS=forwarding");
@@ -408,6 +430,8 @@ int main(int argc, char **argv)
 		}
 		if (xlb_ctl_dispatch(dm.ctl, 0))
 			break;
+		if (xlb_hm_dispatch(dm.hm))
+			break;
 	}
 	sd_notify(0, "STOPPING=1");
 	if (dm.detach_on_exit || dm.detach_requested) {
@@ -418,6 +442,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	xlb_ctl_close(dm.ctl);
+	xlb_hm_close(dm.hm);
 	if (ep >= 0)
 		close(ep);
 	if (sfd >= 0)
