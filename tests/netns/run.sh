@@ -763,7 +763,11 @@ test_host_traffic() {
 	return 0
 }
 
-ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon daemon_crash cli)
+# shellcheck source=tests/netns/health.sh
+. tests/netns/health.sh || exit 1
+
+ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon daemon_crash cli
+	"${HEALTH_TESTS[@]}")
 
 # ---------------------------------------------------------------- main
 
