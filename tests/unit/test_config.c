@@ -274,7 +274,7 @@ static const struct bad bad[] = {
 	{ VIP1("\"hash\": \"dst\""), "vips[0].hash: expected \"5tuple\" or \"src\", got \"dst\"" },
 	{ VIP1("\"conntrack\": \"true\""), "vips[0].conntrack: expected true or false, got \"true\"" },
 	{ VIP1("\"encap\": \"gue\""), "vips[0].encap: expected \"ipip\", got \"gue\"" },
-	{ VIP1("\"weight\": 5"), "vips[0].weight: unknown key (expected one of: vip, ring_size, hash, conntrack, encap, backends)" },
+	{ VIP1("\"weight\": 5"), "vips[0].weight: unknown key (expected one of: vip, ring_size, hash, conntrack, encap, health, slow_start_s, latency_adaptive, dead_backend, all_down, backends)" },
 	{ VIP1("\"backends\": {}"), "vips[0].backends: expected an array of backends, got an object" },
 	{ WITH("\"vips\": [{\"vip\": \"10.0.0.1:80/tcp\"}, {\"vip\": \"10.0.0.2:80/tcp\"},"
 	       " {\"vip\": \"10.0.0.1:80/tcp\"}]"), "vips[2].vip: duplicate of vips[0] (10.0.0.1:80/tcp)" },
@@ -284,7 +284,7 @@ static const struct bad bad[] = {
 	  "vips: 2 VIPs, more than limits.max_vips - 1 (1)" },
 	/* Backends */
 	{ VIP1("\"backends\": [\"10.1.0.1\"]"), "vips[0].backends[0]: expected an object, got \"10.1.0.1\"" },
-	{ BE1("\"wieght\": 5"), "vips[0].backends[0].wieght: unknown key (expected one of: address, weight, state)" },
+	{ BE1("\"wieght\": 5"), "vips[0].backends[0].wieght: unknown key (expected one of: address, weight, state, health)" },
 	{ VIP1("\"backends\": [{\"weight\": 5}]"), "vips[0].backends[0].address: missing (expected a unicast IPv4 or IPv6 address)" },
 	{ VIP1("\"backends\": [{\"address\": \"10.1.0\"}]"), "vips[0].backends[0].address: expected a unicast IPv4 or IPv6 address, got \"10.1.0\"" },
 	{ VIP1("\"backends\": [{\"address\": \"224.0.0.1\"}]"), "vips[0].backends[0].address: expected a unicast IPv4 or IPv6 address, got \"224.0.0.1\"" },
@@ -609,7 +609,8 @@ static void test_vip_api(void **state)
 	j = json_pack("{s:s, s:i}", "vip", "10.0.0.1:80/tcp", "weight", 3);
 	assert_int_equal(xlb_config_vip_from_json(j, NULL, NULL, &v, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "vip.weight: unknown key (expected one of: vip, ring_size, hash, "
-				 "conntrack, encap, backends)");
+				 "conntrack, encap, health, slow_start_s, latency_adaptive, "
+				 "dead_backend, all_down, backends)");
 	json_decref(j);
 	/* A string built by hand can carry a NUL that JSON text cannot. */
 	j = json_pack("{s:s%}", "vip", "10.0.0.1:80/tcp\0x", (size_t)17);
