@@ -933,6 +933,8 @@ static int health_parse(struct perr *e, const json_t *obj, const char *path,
 		h->timeout_ms = h->interval_ms;
 	if (!given_backoff && h->backoff_max_ms && h->backoff_max_ms < h->interval_ms)
 		h->backoff_max_ms = h->interval_ms;
+	if (!base)
+		h->set = 0;
 	if (h->type == XLB_CFG_HC_NONE)
 		goto done;
 	if (h->timeout_ms > h->interval_ms) {
@@ -1490,8 +1492,9 @@ int xlb_config_parse(const char *text, size_t len, struct xlb_cfg **out, char *e
 	json_t *root;
 	int ret;
 
-	/* Duplicate keys would let a second "weight" silently win. */
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* Duplicate keys would let a second "weight" silently win.  NULs are
+	 * let in for a UDP check's payload; every other string refuses them. */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!root)
 		return fail(&e, NULL, "JSON syntax error at line %d:%d: %s", jerr.line,
 			    jerr.column, jerr.text);
