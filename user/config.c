@@ -1976,6 +1976,21 @@ json_t *xlb_config_health_merge(const json_t *cur, const json_t *update)
 		else if (json_object_set(out, k, v))
 			goto fail;
 	}
+	/* A shorter interval would leave the timeout and backoff kept from
+	 * @cur invalid: let them take their defaults again, as when absent. */
+	v = json_object_get(update, "interval_ms");
+	if (json_is_integer(v)) {
+		json_int_t iv = json_integer_value(v);
+		json_t *to = json_object_get(out, "timeout_ms"), *bo;
+
+		if (!json_object_get(update, "timeout_ms") && json_is_integer(to) &&
+		    json_integer_value(to) > iv)
+			json_object_del(out, "timeout_ms");
+		bo = json_object_get(out, "backoff_max_ms");
+		if (!json_object_get(update, "backoff_max_ms") && json_is_integer(bo) &&
+		    json_integer_value(bo) && json_integer_value(bo) < iv)
+			json_object_del(out, "backoff_max_ms");
+	}
 	t = json_object_get(update, "type");
 	if (!json_is_string(t))
 		return out;

@@ -256,6 +256,8 @@ bool xlb_cfg_expect_status_ok(const char *s);
  * {}) with @update's keys set, those whose value is null removed.  When
  * @update gives a "type", keys of @cur that type does not take are dropped,
  * so "interval_ms" survives a change from http to tcp and "path" does not.
+ * A new "interval_ms" drops a kept "timeout_ms" above it and a kept
+ * non-zero "backoff_max_ms" below it, so they take their defaults again.
  * NULL on allocation failure; validation is the parser's.
  */
 json_t *xlb_config_health_merge(const json_t *cur, const json_t *update);

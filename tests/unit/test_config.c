@@ -1244,6 +1244,22 @@ static void test_health_merge(void **state)
 	json_decref(want);
 	json_decref(up);
 
+	/* A shorter interval lets a kept timeout and backoff fall back to defaults. */
+	json_object_set_new(cur, "timeout_ms", json_integer(500));
+	json_object_set_new(cur, "backoff_max_ms", json_integer(8000));
+	up = json_loads("{\"interval_ms\": 100}", 0, NULL);
+	m = xlb_config_health_merge(cur, up);
+	assert_null(json_object_get(m, "timeout_ms"));
+	assert_int_equal(json_integer_value(json_object_get(m, "backoff_max_ms")), 8000);
+	json_decref(m);
+	json_decref(up);
+	up = json_loads("{\"interval_ms\": 9000}", 0, NULL);
+	m = xlb_config_health_merge(cur, up);
+	assert_int_equal(json_integer_value(json_object_get(m, "timeout_ms")), 500);
+	assert_null(json_object_get(m, "backoff_max_ms"));
+	json_decref(m);
+	json_decref(up);
+
 	up = json_loads("{\"rise\": 5}", 0, NULL);
 	m = xlb_config_health_merge(NULL, up);
 	assert_true(json_equal(m, up));
