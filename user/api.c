@@ -230,7 +230,9 @@ static int backend_index(json_t *bes, const char *s, __u32 addr[4], __u8 *fam, j
 
 /* ---------------------------------------------------------------- changes */
 
-static const char *const vip_opts[] = { "ring_size", "hash", "conntrack", "encap", NULL };
+static const char *const vip_opts[] = { "ring_size", "hash", "conntrack", "encap", "health",
+					"slow_start_s", "latency_adaptive", "dead_backend",
+					"all_down", NULL };
 
 /* Copy the request's keys named in @keys into @dst. */
 static void copy_opts(json_t *dst, const json_t *req, const char *const *keys)
@@ -264,14 +266,39 @@ static json_t *check_keys(const json_t *req, const char *const *allowed)
 	return NULL;
 }
 
+/*
+ * Apply the request's "health_update" to @obj's "health" (a VIP's check or
+ * a backend's override): the keys given replace, null ones are removed.
+ */
+static json_t *health_update(json_t *obj, const json_t *req)
+{
+	json_t *up = json_object_get(req, "health_update"), *m;
+
+	if (!up)
+		return NULL;
+	if (!json_is_object(up))
+		return err_reply("health_update: expected an object of health keys");
+	m = xlb_config_health_merge(json_object_get(obj, "health"), up);
+	if (!m || json_object_set_new(obj, "health", m))
+		return err_reply("out of memory");
+	return NULL;
+}
+
 static json_t *change(struct xlb_api *a, const char *cmd, const json_t *req)
 {
 	static const char *const k_vip[] = { "vip", NULL };
 	static const char *const k_vip_add[] = { "vip", "ring_size", "hash", "conntrack", "encap",
+						 "health", "slow_start_s", "latency_adaptive",
+						 "dead_backend", "all_down", NULL };
+	static const char *const k_vip_set[] = { "vip", "ring_size", "hash", "conntrack", "encap",
+						 "health", "health_update", "slow_start_s",
+						 "latency_adaptive", "dead_backend", "all_down",
 						 NULL };
 	static const char *const k_be[] = { "vip", "address", NULL };
-	static const char *const k_be_add[] = { "vip", "address", "weight", "state", NULL };
-	static const char *const k_be_set[] = { "vip", "address", "weight", NULL };
+	static const char *const k_be_add[] = { "vip", "address", "weight", "state", "health",
+						NULL };
+	static const char *const k_be_set[] = { "vip", "address", "weight", "health",
+						"health_update", NULL };
 	char err[ERRLEN], name[XLB_VIP_STRLEN];
 	json_t *next, *vips, *vip, *bes, *e = NULL;
 	struct xlb_vip_key k;
@@ -296,6 +323,27 @@ static json_t *change(struct xlb_api *a, const char *cmd, const json_t *req)
 				"backends");
 		copy_opts(vip, req, vip_opts);
 		json_array_append_new(vips, vip);
+	} else if (!strcmp(cmd, "vip.set")) {
+		e = check_keys(req, k_vip_set);
+		if (e)
+			goto out;
+		vi = vip_index(vips, req_str(req, "vip"), &k, &e);
+		if (vi == -ENOENT)
+			e = err_reply("vip %s: no such VIP", xlb_vip_key_fmt(&k, name, sizeof(name)));
+		if (e)
+			goto out;
+		if (json_object_size(req) < 3) {
+			e = err_reply("vip.set: nothing to change: expected at least one of "
+				      "ring_size, hash, conntrack, encap, health, health_update, "
+				      "slow_start_s, latency_adaptive, dead_backend, all_down");
+			goto out;
+		}
+		vip = json_array_get(vips, (size_t)vi);
+		/* "health" replaces the whole check; "health_update" edits it. */
+		copy_opts(vip, req, vip_opts);
+		e = health_update(vip, req);
+		if (e)
+			goto out;
 	} else if (!strcmp(cmd, "vip.del")) {
 		e = check_keys(req, k_vip);
 		if (e)
@@ -334,18 +382,25 @@ static json_t *change(struct xlb_api *a, const char *cmd, const json_t *req)
 		}
 		if (add) {
 			b = json_pack("{s:s}", "address", req_str(req, "address"));
-			copy_opts(b, req, (const char *const[]){ "weight", "state", NULL });
+			copy_opts(b, req, (const char *const[]){ "weight", "state", "health", NULL });
 			json_array_append_new(bes, b);
 		} else if (!strcmp(cmd, "backend.del")) {
 			json_array_remove(bes, (size_t)bi);
 		} else {
 			b = json_array_get(bes, (size_t)bi);
 			if (set) {
-				if (!json_object_get(req, "weight")) {
-					e = err_reply("missing argument 'weight': expected 0..65535");
+				if (json_object_size(req) < 4) {
+					e = err_reply("missing argument 'weight', 'health' or "
+						      "'health_update': expected at least one");
 					goto out;
 				}
-				json_object_set(b, "weight", json_object_get(req, "weight"));
+				copy_opts(b, req, (const char *const[]){ "weight", "health", NULL });
+				/* null: the backend follows the VIP's check again */
+				if (json_is_null(json_object_get(b, "health")))
+					json_object_del(b, "health");
+				e = health_update(b, req);
+				if (e)
+					goto out;
 			} else {
 				json_object_set_new(b, "state",
 						    json_string(strcmp(cmd, "backend.drain") ? "up" : "drain"));
@@ -503,9 +558,9 @@ static json_t *query(struct xlb_api *a, const char *cmd, const json_t *req)
 
 int xlb_api_handle(struct xlb_api *a, const json_t *req, json_t **reply)
 {
-	static const char *const changes[] = { "vip.add", "vip.del", "backend.add", "backend.del",
-					       "backend.set", "backend.drain", "backend.undrain",
-					       NULL };
+	static const char *const changes[] = { "vip.add", "vip.set", "vip.del", "backend.add",
+					       "backend.del", "backend.set", "backend.drain",
+					       "backend.undrain", NULL };
 	static const char *const queries[] = { "vip.list", "vip.show", "backend.list", "stats",
 					       "maglev.show", "status", "config.dump", NULL };
 	const char *cmd = req_str(req, "cmd");

@@ -554,13 +554,526 @@ static const char *const hash_names[] = { "5tuple", "src", NULL };
 static const char *const encap_names[] = { "ipip", NULL };
 static const char *const state_names[] = { "up", "drain", NULL };
 
-static int backend_parse(struct perr *e, const json_t *obj, const char *path,
-			 struct xlb_cfg_backend *b)
+static bool str_eq(const char *a, const char *b)
 {
-	static const char *const keys[] = { "address", "weight", "state", NULL };
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* ---------------------------------------------------------------- health */
+
+static const char *const hc_type_names[] = { "none", "tcp", "http", "https", "udp", NULL };
+static const char *const dead_names[] = { "rechoose", "drop", NULL };
+static const char *const alldown_names[] = { "drop", "fail-open", NULL };
+
+#define HT(t)		(1U << (t))
+#define HT_CHECKS	(HT(XLB_CFG_HC_TCP) | HT(XLB_CFG_HC_HTTP) | HT(XLB_CFG_HC_HTTPS) | \
+			 HT(XLB_CFG_HC_UDP))
+#define HT_HTTP		(HT(XLB_CFG_HC_HTTP) | HT(XLB_CFG_HC_HTTPS))
+
+/* The keys of a health object in canonical order, and the types they belong to. */
+static const struct hc_key {
+	const char *name;
+	__u32 bit;	/* XLB_CFG_HK_* */
+	__u32 types;	/* HT() of the types that take it */
+	const char *only;	/* the message when the type does not take it */
+} hc_keys[] = {
+	{ "type", XLB_CFG_HK_TYPE, HT_CHECKS | HT(XLB_CFG_HC_NONE), NULL },
+	{ "port", XLB_CFG_HK_PORT, HT_CHECKS, NULL },
+	{ "interval_ms", XLB_CFG_HK_INTERVAL, HT_CHECKS, NULL },
+	{ "timeout_ms", XLB_CFG_HK_TIMEOUT, HT_CHECKS, NULL },
+	{ "rise", XLB_CFG_HK_RISE, HT_CHECKS, NULL },
+	{ "fall", XLB_CFG_HK_FALL, HT_CHECKS, NULL },
+	{ "jitter_pct", XLB_CFG_HK_JITTER, HT_CHECKS, NULL },
+	{ "backoff_max_ms", XLB_CFG_HK_BACKOFF, HT_CHECKS, NULL },
+	{ "datapath", XLB_CFG_HK_DATAPATH, HT_CHECKS, NULL },
+	{ "path", XLB_CFG_HK_PATH, HT_HTTP, "only for http and https checks" },
+	{ "host", XLB_CFG_HK_HOST, HT_HTTP, "only for http and https checks" },
+	{ "expect_status", XLB_CFG_HK_STATUS, HT_HTTP, "only for http and https checks" },
+	{ "expect_body", XLB_CFG_HK_BODY, HT_HTTP, "only for http and https checks" },
+	{ "tls_verify", XLB_CFG_HK_TLS_VERIFY, HT(XLB_CFG_HC_HTTPS), "only for https checks" },
+	{ "payload", XLB_CFG_HK_PAYLOAD, HT(XLB_CFG_HC_UDP), "only for udp checks" },
+	{ "expect_reply", XLB_CFG_HK_REPLY, HT(XLB_CFG_HC_UDP), "only for udp checks" },
+};
+
+#define N_HC_KEYS	(sizeof(hc_keys) / sizeof(hc_keys[0]))
+#define DEF_HC_PATH	"/"
+#define DEF_HC_STATUS	"200-399"
+
+static const char *const hc_key_names[] = {
+	"type", "port", "interval_ms", "timeout_ms", "rise", "fall", "jitter_pct",
+	"backoff_max_ms", "datapath", "path", "host", "expect_status", "expect_body",
+	"tls_verify", "payload", "expect_reply", NULL,
+};
+
+static void health_clear(struct xlb_cfg_health *h)
+{
+	free(h->path);
+	free(h->host);
+	free(h->expect_status);
+	free(h->expect_body);
+	free(h->payload);
+	free(h->expect_reply);
+	h->path = h->host = h->expect_status = h->expect_body = h->payload = NULL;
+	h->expect_reply = NULL;
+	h->payload_len = 0;
+}
+
+static int dup_mem(char **dst, const char *src, size_t len)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = malloc(len + 1);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, src, len);
+	(*dst)[len] = '\0';
+	return 0;
+}
+
+/* A deep copy; on -ENOMEM @dst holds nothing to free. */
+static int health_copy(struct xlb_cfg_health *dst, const struct xlb_cfg_health *src)
+{
+	int err;
+
+	*dst = *src;
+	dst->path = dst->host = dst->expect_status = dst->expect_body = NULL;
+	dst->payload = dst->expect_reply = NULL;
+	err = dup_mem(&dst->path, src->path, src->path ? strlen(src->path) : 0) ?:
+	      dup_mem(&dst->host, src->host, src->host ? strlen(src->host) : 0) ?:
+	      dup_mem(&dst->expect_status, src->expect_status,
+		      src->expect_status ? strlen(src->expect_status) : 0) ?:
+	      dup_mem(&dst->expect_body, src->expect_body,
+		      src->expect_body ? strlen(src->expect_body) : 0) ?:
+	      dup_mem(&dst->payload, src->payload, src->payload_len) ?:
+	      dup_mem(&dst->expect_reply, src->expect_reply,
+		      src->expect_reply ? strlen(src->expect_reply) : 0);
+	if (err)
+		health_clear(dst);
+	return err;
+}
+
+/* "200,204,300-399": codes or LO-HI ranges within 100..599, LO <= HI. */
+bool xlb_cfg_expect_status_ok(const char *s)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	for (;;) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		lo = strtoul(s, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				return false;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (lo < 100 || hi > 599 || lo > hi)
+			return false;
+		if (!*end)
+			return true;
+		if (*end != ',')
+			return false;
+		s = end + 1;
+	}
+}
+
+static bool hc_printable(const char *s, bool space_ok)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || (!space_ok && *s == ' '))
+			return false;
+	return true;
+}
+
+/*
+ * One optional string of a health object: null and "" (when @empty_null)
+ * read as NULL.  @check: 'p' an HTTP path, 'h' a host, 's' a status list,
+ * anything else any text without control characters.
+ */
+static int hc_get_str(struct perr *e, const json_t *obj, const char *base, const char *key,
+		      int check, char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	char p[PATHLEN], g[GOTLEN];
+	const char *what, *s;
+	bool ok = true;
+
+	switch (check) {
+	case 'p':
+		what = "a path starting with '/', without spaces or control characters";
+		break;
+	case 'h':
+		what = "null or a host name without spaces or control characters";
+		break;
+	case 's':
+		what = "status codes or ranges within 100..599, such as \"200,204,300-399\"";
+		break;
+	default:
+		what = "null or a string without control characters";
+		break;
+	}
+	path_key(p, base, key);
+	free(*out);
+	*out = NULL;
+	if (json_is_null(v) && (check == 'h' || check == 't'))
+		return 0;
+	if (!json_is_string(v))
+		return fail(e, p, "expected %s, got %s", what, got(v, g));
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return fail(e, p, "expected %s, got a string with a NUL byte", what);
+	if (strlen(s) > XLB_CFG_MAX_HC_STRING)
+		return fail(e, p, "expected at most %d bytes, got %zu", XLB_CFG_MAX_HC_STRING,
+			    strlen(s));
+	switch (check) {
+	case 'p':
+		ok = s[0] == '/' && hc_printable(s, false);
+		break;
+	case 'h':
+		ok = s[0] && hc_printable(s, false);
+		break;
+	case 's':
+		ok = xlb_cfg_expect_status_ok(s);
+		break;
+	default:
+		ok = hc_printable(s, true);
+		break;
+	}
+	if (!ok)
+		return fail(e, p, "expected %s, got %s", what, got(v, g));
+	if (!*s && check == 't')
+		return 0;
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int hc_get_payload(struct perr *e, const json_t *obj, const char *base,
+			  struct xlb_cfg_health *h)
+{
+	json_t *v = json_object_get(obj, "payload");
+	char p[PATHLEN], g[GOTLEN];
+	size_t n;
+
+	path_key(p, base, "payload");
+	free(h->payload);
+	h->payload = NULL;
+	h->payload_len = 0;
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return fail(e, p, "expected null or a string, got %s", got(v, g));
+	n = json_string_length(v);
+	if (n > XLB_CFG_MAX_HC_PAYLOAD)
+		return fail(e, p, "expected at most %d bytes, got %zu", XLB_CFG_MAX_HC_PAYLOAD, n);
+	if (!n)
+		return 0;
+	h->payload_len = n;
+	return dup_mem(&h->payload, json_string_value(v), n);
+}
+
+/* Fill the defaults of the type's own keys and drop what it does not use. */
+static int health_normalize(struct xlb_cfg_health *h)
+{
+	if (!(HT(h->type) & HT_HTTP)) {
+		free(h->path);
+		free(h->host);
+		free(h->expect_status);
+		free(h->expect_body);
+		h->path = h->host = h->expect_status = h->expect_body = NULL;
+	} else {
+		if (!h->path && !(h->path = strdup(DEF_HC_PATH)))
+			return -ENOMEM;
+		if (!h->expect_status && !(h->expect_status = strdup(DEF_HC_STATUS)))
+			return -ENOMEM;
+	}
+	if (h->type != XLB_CFG_HC_HTTPS)
+		h->tls_verify = false;
+	if (h->type != XLB_CFG_HC_UDP) {
+		free(h->payload);
+		free(h->expect_reply);
+		h->payload = h->expect_reply = NULL;
+		h->payload_len = 0;
+	}
+	return 0;
+}
+
+static void hc_types_fmt(__u8 t, char *buf, size_t len)
+{
+	snprintf(buf, len, "the type is \"%s\"", hc_type_names[t < 5 ? t : 0]);
+}
+
+/*
+ * A VIP's "health" (@base NULL), or a backend's override of the VIP's
+ * resolved check @base.  @vip_port is the VIP's port (HBO), the default
+ * port.  On error @h holds nothing to free.
+ */
+static int health_parse(struct perr *e, const json_t *obj, const char *path,
+			const struct xlb_cfg_health *base, __u16 vip_port, struct xlb_cfg_health *h)
+{
+	char p[PATHLEN], why[64];
+	bool given_timeout, given_backoff;
+	__u32 v;
+	size_t i;
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	if (base) {
+		err = health_copy(h, base);
+		if (err)
+			return err;
+		h->set = 0;
+	} else {
+		h->type = XLB_CFG_HC_NONE;
+		h->port = vip_port;
+		h->interval_ms = XLB_CFG_DEF_HC_INTERVAL_MS;
+		h->timeout_ms = XLB_CFG_DEF_HC_TIMEOUT_MS;
+		h->rise = XLB_CFG_DEF_HC_RISE;
+		h->fall = XLB_CFG_DEF_HC_FALL;
+		h->jitter_pct = XLB_CFG_DEF_HC_JITTER_PCT;
+	}
+	if (!obj || json_is_null(obj))
+		goto done;
+	err = want_object(e, obj, path) ?: check_keys(e, obj, path, hc_key_names);
+	if (err)
+		goto out;
+	path_key(p, path, "type");
+	if (json_object_get(obj, "type")) {
+		err = get_enum(e, obj, path, "type", hc_type_names, 0, &h->type);
+		if (err)
+			goto out;
+		h->set |= XLB_CFG_HK_TYPE;
+	} else if (!base) {
+		err = fail(e, p, "missing (expected \"none\", \"tcp\", \"http\", \"https\" or "
+			   "\"udp\")");
+		goto out;
+	} else if (h->type == XLB_CFG_HC_NONE) {
+		err = fail(e, p, "missing: the VIP has no checks (type \"none\"), so an override "
+			   "must give a type");
+		goto out;
+	}
+	/* Keys of another type are mistakes, not something to ignore. */
+	for (i = 1; i < N_HC_KEYS; i++) {
+		if (!json_object_get(obj, hc_keys[i].name) || (hc_keys[i].types & HT(h->type)))
+			continue;
+		path_key(p, path, hc_keys[i].name);
+		hc_types_fmt(h->type, why, sizeof(why));
+		err = fail(e, p, "%s (%s)", hc_keys[i].only ? hc_keys[i].only :
+			   "only for tcp, http, https and udp checks", why);
+		goto out;
+	}
+	given_timeout = json_object_get(obj, "timeout_ms") != NULL;
+	given_backoff = json_object_get(obj, "backoff_max_ms") != NULL;
+	for (i = 1; i < N_HC_KEYS; i++) {
+		const char *k = hc_keys[i].name;
+
+		if (!json_object_get(obj, k))
+			continue;
+		h->set |= hc_keys[i].bit;
+		switch (hc_keys[i].bit) {
+		case XLB_CFG_HK_PORT:
+			err = get_u32(e, obj, path, k, 1, 65535, 0, &v);
+			h->port = (__u16)v;
+			break;
+		case XLB_CFG_HK_INTERVAL:
+			err = get_u32(e, obj, path, k, XLB_CFG_MIN_HC_INTERVAL_MS,
+				      XLB_CFG_MAX_HC_INTERVAL_MS, 0, &h->interval_ms);
+			break;
+		case XLB_CFG_HK_TIMEOUT:
+			err = get_u32(e, obj, path, k, 1, XLB_CFG_MAX_HC_INTERVAL_MS, 0,
+				      &h->timeout_ms);
+			break;
+		case XLB_CFG_HK_RISE:
+			err = get_u32(e, obj, path, k, 1, XLB_CFG_MAX_HC_RISE_FALL, 0, &h->rise);
+			break;
+		case XLB_CFG_HK_FALL:
+			err = get_u32(e, obj, path, k, 1, XLB_CFG_MAX_HC_RISE_FALL, 0, &h->fall);
+			break;
+		case XLB_CFG_HK_JITTER:
+			err = get_u32(e, obj, path, k, 0, XLB_CFG_MAX_HC_JITTER_PCT, 0,
+				      &h->jitter_pct);
+			break;
+		case XLB_CFG_HK_BACKOFF:
+			err = get_u32(e, obj, path, k, 0, XLB_CFG_MAX_HC_INTERVAL_MS, 0,
+				      &h->backoff_max_ms);
+			break;
+		case XLB_CFG_HK_DATAPATH:
+			err = get_bool(e, obj, path, k, false, &h->datapath);
+			break;
+		case XLB_CFG_HK_PATH:
+			err = hc_get_str(e, obj, path, k, 'p', &h->path);
+			break;
+		case XLB_CFG_HK_HOST:
+			err = hc_get_str(e, obj, path, k, 'h', &h->host);
+			break;
+		case XLB_CFG_HK_STATUS:
+			err = hc_get_str(e, obj, path, k, 's', &h->expect_status);
+			break;
+		case XLB_CFG_HK_BODY:
+			err = hc_get_str(e, obj, path, k, 't', &h->expect_body);
+			break;
+		case XLB_CFG_HK_TLS_VERIFY:
+			err = get_bool(e, obj, path, k, false, &h->tls_verify);
+			break;
+		case XLB_CFG_HK_PAYLOAD:
+			err = hc_get_payload(e, obj, path, h);
+			break;
+		case XLB_CFG_HK_REPLY:
+			err = hc_get_str(e, obj, path, k, 't', &h->expect_reply);
+			break;
+		}
+		if (err)
+			goto out;
+	}
+	/* What was not given follows the interval rather than contradict it. */
+	if (!given_timeout && h->timeout_ms > h->interval_ms)
+		h->timeout_ms = h->interval_ms;
+	if (!given_backoff && h->backoff_max_ms && h->backoff_max_ms < h->interval_ms)
+		h->backoff_max_ms = h->interval_ms;
+	if (!base)
+		h->set = 0;
+	if (h->type == XLB_CFG_HC_NONE)
+		goto done;
+	if (h->timeout_ms > h->interval_ms) {
+		path_key(p, path, "timeout_ms");
+		err = fail(e, p, "expected at most interval_ms (%u), got %u", h->interval_ms,
+			   h->timeout_ms);
+		goto out;
+	}
+	if (h->backoff_max_ms && h->backoff_max_ms < h->interval_ms) {
+		path_key(p, path, "backoff_max_ms");
+		err = fail(e, p, "expected 0 or at least interval_ms (%u), got %u",
+			   h->interval_ms, h->backoff_max_ms);
+		goto out;
+	}
+done:
+	if (h->type != XLB_CFG_HC_NONE && !h->port) {
+		path_key(p, path, "port");
+		err = fail(e, p, "missing: the VIP's port is 0 (every port), so a check needs "
+			   "one (expected 1..65535)");
+		goto out;
+	}
+	err = health_normalize(h);
+out:
+	if (err)
+		health_clear(h);
+	return err;
+}
+
+/* @mask: the XLB_CFG_HK_* keys to write (a VIP's: all; an override's: its set). */
+static json_t *health_to_json(const struct xlb_cfg_health *h, __u32 mask)
+{
+	json_t *o = json_object(), *v;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	for (i = 0; i < N_HC_KEYS; i++) {
+		if (!(mask & hc_keys[i].bit) || !(hc_keys[i].types & HT(h->type)))
+			continue;
+		switch (hc_keys[i].bit) {
+		case XLB_CFG_HK_TYPE:
+			v = json_string(hc_type_names[h->type < 5 ? h->type : 0]);
+			break;
+		case XLB_CFG_HK_PORT:
+			v = json_integer(h->port);
+			break;
+		case XLB_CFG_HK_INTERVAL:
+			v = json_integer(h->interval_ms);
+			break;
+		case XLB_CFG_HK_TIMEOUT:
+			v = json_integer(h->timeout_ms);
+			break;
+		case XLB_CFG_HK_RISE:
+			v = json_integer(h->rise);
+			break;
+		case XLB_CFG_HK_FALL:
+			v = json_integer(h->fall);
+			break;
+		case XLB_CFG_HK_JITTER:
+			v = json_integer(h->jitter_pct);
+			break;
+		case XLB_CFG_HK_BACKOFF:
+			v = json_integer(h->backoff_max_ms);
+			break;
+		case XLB_CFG_HK_DATAPATH:
+			v = json_boolean(h->datapath);
+			break;
+		case XLB_CFG_HK_PATH:
+			v = json_string(h->path ? h->path : DEF_HC_PATH);
+			break;
+		case XLB_CFG_HK_HOST:
+			v = h->host ? json_string(h->host) : json_null();
+			break;
+		case XLB_CFG_HK_STATUS:
+			v = json_string(h->expect_status ? h->expect_status : DEF_HC_STATUS);
+			break;
+		case XLB_CFG_HK_BODY:
+			v = h->expect_body ? json_string(h->expect_body) : json_null();
+			break;
+		case XLB_CFG_HK_TLS_VERIFY:
+			v = json_boolean(h->tls_verify);
+			break;
+		case XLB_CFG_HK_PAYLOAD:
+			v = json_stringn(h->payload ? h->payload : "", h->payload_len);
+			break;
+		case XLB_CFG_HK_REPLY:
+			v = h->expect_reply ? json_string(h->expect_reply) : json_null();
+			break;
+		default:
+			v = NULL;
+			break;
+		}
+		if (json_object_set_new(o, hc_keys[i].name, v)) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static bool mem_eq(const char *a, size_t al, const char *b, size_t bl)
+{
+	return al == bl && (!al || !memcmp(a, b, al));
+}
+
+/* The same check: only the keys its type uses count. */
+static bool health_eq(const struct xlb_cfg_health *a, const struct xlb_cfg_health *b)
+{
+	if (a->type != b->type)
+		return false;
+	if (a->type == XLB_CFG_HC_NONE)
+		return true;
+	if (a->port != b->port || a->interval_ms != b->interval_ms ||
+	    a->timeout_ms != b->timeout_ms || a->rise != b->rise || a->fall != b->fall ||
+	    a->jitter_pct != b->jitter_pct || a->backoff_max_ms != b->backoff_max_ms ||
+	    a->datapath != b->datapath)
+		return false;
+	if ((HT(a->type) & HT_HTTP) &&
+	    (!str_eq(a->path, b->path) || !str_eq(a->host, b->host) ||
+	     !str_eq(a->expect_status, b->expect_status) ||
+	     !str_eq(a->expect_body, b->expect_body)))
+		return false;
+	if (a->type == XLB_CFG_HC_HTTPS && a->tls_verify != b->tls_verify)
+		return false;
+	if (a->type == XLB_CFG_HC_UDP &&
+	    (!mem_eq(a->payload, a->payload_len, b->payload, b->payload_len) ||
+	     !str_eq(a->expect_reply, b->expect_reply)))
+		return false;
+	return true;
+}
+
+static int backend_parse(struct perr *e, const json_t *obj, const char *path,
+			 const struct xlb_cfg_vip *vip, struct xlb_cfg_backend *b)
+{
+	static const char *const keys[] = { "address", "weight", "state", "health", NULL };
 	static const char what[] = "a unicast IPv4 or IPv6 address";
 	char p[PATHLEN], g[GOTLEN];
 	const char *s = NULL;
+	json_t *hc;
 	__u32 w;
 	int err;
 
@@ -577,13 +1090,29 @@ static int backend_parse(struct perr *e, const json_t *obj, const char *path,
 	err = get_u32(e, obj, path, "weight", 0, 65535, XLB_CFG_DEF_WEIGHT, &w) ?:
 	      get_enum(e, obj, path, "state", state_names, XLB_CFG_BE_UP, &b->state);
 	b->weight = (__u16)w;
-	return err;
+	if (err)
+		return err;
+	/* An override is resolved here, so the daemon only sees complete checks. */
+	hc = json_object_get(obj, "health");
+	if (!hc || json_is_null(hc))
+		return 0;
+	path_key(p, path, "health");
+	err = health_parse(e, hc, p, &vip->health, ntohs(vip->key.port), &b->health);
+	if (err)
+		return err;
+	b->has_health = true;
+	return 0;
 }
 
 void xlb_config_vip_clear(struct xlb_cfg_vip *vip)
 {
+	__u32 i;
+
 	if (!vip)
 		return;
+	for (i = 0; i < vip->n_backends; i++)
+		health_clear(&vip->backends[i].health);
+	health_clear(&vip->health);
 	free(vip->backends);
 	memset(vip, 0, sizeof(*vip));
 }
@@ -593,7 +1122,8 @@ static int vip_parse(struct perr *e, const json_t *obj, const char *path, __u32 
 		     __u32 max_backends, struct xlb_cfg_vip *vip)
 {
 	static const char *const keys[] = { "vip", "ring_size", "hash", "conntrack", "encap",
-					    "backends", NULL };
+					    "health", "slow_start_s", "latency_adaptive",
+					    "dead_backend", "all_down", "backends", NULL };
 	static const char what[] = "a VIP ADDR:PORT/PROTO, [ADDR6]:PORT/PROTO or ADDR/PROTO";
 	char p[PATHLEN], bp[PATHLEN], g[GOTLEN];
 	const char *s = NULL, *why = NULL;
@@ -624,28 +1154,48 @@ static int vip_parse(struct perr *e, const json_t *obj, const char *path, __u32 
 	      get_enum(e, obj, path, "encap", encap_names, XLB_ENCAP_IPIP, &vip->encap);
 	if (err)
 		return err;
+	path_key(p, path, "health");
+	err = health_parse(e, json_object_get(obj, "health"), p, NULL, ntohs(vip->key.port),
+			   &vip->health) ?:
+	      get_u32(e, obj, path, "slow_start_s", 0, XLB_CFG_MAX_SLOW_START_S, 0,
+		      &vip->slow_start_s) ?:
+	      get_bool(e, obj, path, "latency_adaptive", false, &vip->latency_adaptive) ?:
+	      get_enum(e, obj, path, "dead_backend", dead_names, XLB_CFG_DEAD_RECHOOSE,
+		       &vip->dead_backend) ?:
+	      get_enum(e, obj, path, "all_down", alldown_names, XLB_CFG_ALLDOWN_DROP,
+		       &vip->all_down);
+	if (err)
+		goto out;
 
 	path_key(p, path, "backends");
 	arr = json_object_get(obj, "backends");
 	if (!arr)
-		return 0;
-	if (!json_is_array(arr))
-		return fail(e, p, "expected an array of backends, got %s", got(arr, g));
-	if (json_array_size(arr) > MAGLEV_MAX_BACKENDS)
-		return fail(e, p, "%zu backends, more than %u in one VIP", json_array_size(arr),
-			    MAGLEV_MAX_BACKENDS);
-	if (json_array_size(arr) > max_be)
-		return fail(e, p, "%zu backends in all VIPs so far, more than "
-			    "limits.max_backends - 1 (%u)",
-			    json_array_size(arr) + (max_backends - 1 - max_be), max_backends - 1);
+		goto out;
+	if (!json_is_array(arr)) {
+		err = fail(e, p, "expected an array of backends, got %s", got(arr, g));
+		goto out;
+	}
+	if (json_array_size(arr) > MAGLEV_MAX_BACKENDS) {
+		err = fail(e, p, "%zu backends, more than %u in one VIP", json_array_size(arr),
+			   MAGLEV_MAX_BACKENDS);
+		goto out;
+	}
+	if (json_array_size(arr) > max_be) {
+		err = fail(e, p, "%zu backends in all VIPs so far, more than "
+			   "limits.max_backends - 1 (%u)",
+			   json_array_size(arr) + (max_backends - 1 - max_be), max_backends - 1);
+		goto out;
+	}
 	if (!json_array_size(arr))
-		return 0;
+		goto out;
 	vip->backends = calloc(json_array_size(arr), sizeof(*vip->backends));
-	if (!vip->backends)
-		return -ENOMEM;
+	if (!vip->backends) {
+		err = -ENOMEM;
+		goto out;
+	}
 	json_array_foreach(arr, i, v) {
 		path_idx(bp, p, i);
-		err = backend_parse(e, v, bp, &vip->backends[i]);
+		err = backend_parse(e, v, bp, vip, &vip->backends[i]);
 		if (err)
 			goto out;
 		vip->n_backends++;
@@ -942,8 +1492,9 @@ int xlb_config_parse(const char *text, size_t len, struct xlb_cfg **out, char *e
 	json_t *root;
 	int ret;
 
-	/* Duplicate keys would let a second "weight" silently win. */
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* Duplicate keys would let a second "weight" silently win.  NULs are
+	 * let in for a UDP check's payload; every other string refuses them. */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!root)
 		return fail(&e, NULL, "JSON syntax error at line %d:%d: %s", jerr.line,
 			    jerr.column, jerr.text);
@@ -1034,26 +1585,41 @@ static void mac_fmt(const __u8 m[6], char buf[18])
 json_t *xlb_config_vip_to_json(const struct xlb_cfg_vip *vip)
 {
 	char k[XLB_VIP_STRLEN], a[INET6_ADDRSTRLEN];
-	json_t *bes = json_array();
+	json_t *bes = json_array(), *hc;
 	__u32 i;
 
 	if (!bes)
 		return NULL;
 	for (i = 0; i < vip->n_backends; i++) {
 		const struct xlb_cfg_backend *b = &vip->backends[i];
+		json_t *bj = json_pack("{s:s, s:I, s:s}", "address",
+				       xlb_addr_fmt(b->addr, b->family, a, sizeof(a)), "weight",
+				       (json_int_t)b->weight, "state", state_names[b->state & 1]);
 
-		if (json_array_append_new(bes, json_pack("{s:s, s:I, s:s}", "address",
-						xlb_addr_fmt(b->addr, b->family, a, sizeof(a)), "weight",
-						(json_int_t)b->weight, "state",
-						state_names[b->state & 1]))) {
+		/* Only the keys the override gives: the rest follow the VIP. */
+		if (bj && b->has_health &&
+		    json_object_set_new(bj, "health", health_to_json(&b->health, b->health.set))) {
+			json_decref(bj);
+			bj = NULL;
+		}
+		if (json_array_append_new(bes, bj)) {
 			json_decref(bes);
 			return NULL;
 		}
 	}
-	return json_pack("{s:s, s:I, s:s, s:b, s:s, s:o}", "vip",
+	hc = health_to_json(&vip->health, ~0U);
+	if (!hc) {
+		json_decref(bes);
+		return NULL;
+	}
+	return json_pack("{s:s, s:I, s:s, s:b, s:s, s:o, s:I, s:b, s:s, s:s, s:o}", "vip",
 			 xlb_vip_key_fmt(&vip->key, k, sizeof(k)), "ring_size",
 			 (json_int_t)vip->ring_size, "hash", hash_names[vip->hash & 1], "conntrack",
-			 vip->conntrack, "encap", encap_names[0], "backends", bes);
+			 vip->conntrack, "encap", encap_names[0], "health", hc,
+			 "slow_start_s", (json_int_t)vip->slow_start_s,
+			 "latency_adaptive", vip->latency_adaptive,
+			 "dead_backend", dead_names[vip->dead_backend & 1],
+			 "all_down", alldown_names[vip->all_down & 1], "backends", bes);
 }
 
 json_t *xlb_config_to_json(const struct xlb_cfg *c)
@@ -1137,15 +1703,32 @@ out:
 	return err;
 }
 
-static bool str_eq(const char *a, const char *b)
+static bool vip_health_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 {
-	return a == b || (a && b && !strcmp(a, b));
+	return health_eq(&a->health, &b->health) && a->slow_start_s == b->slow_start_s &&
+	       a->latency_adaptive == b->latency_adaptive;
 }
 
 static bool vip_opts_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 {
 	return a->ring_size == b->ring_size && a->hash == b->hash &&
-	       a->conntrack == b->conntrack && a->encap == b->encap;
+	       a->conntrack == b->conntrack && a->encap == b->encap && vip_health_eq(a, b) &&
+	       a->dead_backend == b->dead_backend && a->all_down == b->all_down;
+}
+
+/* The check a backend gets: its override, or the VIP's. */
+static const struct xlb_cfg_health *be_health(const struct xlb_cfg_vip *v,
+					      const struct xlb_cfg_backend *b)
+{
+	return b->has_health ? &b->health : &v->health;
+}
+
+/* As written: the same override keys, not only the same effective check. */
+static bool be_override_eq(const struct xlb_cfg_backend *a, const struct xlb_cfg_backend *b)
+{
+	return a->has_health == b->has_health &&
+	       (!a->has_health || (a->health.set == b->health.set &&
+				   health_eq(&a->health, &b->health)));
 }
 
 static bool vip_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
@@ -1158,7 +1741,8 @@ static bool vip_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 	for (i = 0; i < a->n_backends; i++)
 		if (xlb_cfg_backend_cmp(&a->backends[i], &b->backends[i]) ||
 		    a->backends[i].weight != b->backends[i].weight ||
-		    a->backends[i].state != b->backends[i].state)
+		    a->backends[i].state != b->backends[i].state ||
+		    !be_override_eq(&a->backends[i], &b->backends[i]))
 			return false;
 	return true;
 }
@@ -1267,7 +1851,10 @@ static int vip_change(const struct xlb_cfg_vip *o, const struct xlb_cfg_vip *n,
 	vc->changed = (o->ring_size != n->ring_size ? XLB_CFG_V_RING_SIZE : 0) |
 		      (o->hash != n->hash ? XLB_CFG_V_HASH : 0) |
 		      (o->conntrack != n->conntrack ? XLB_CFG_V_CONNTRACK : 0) |
-		      (o->encap != n->encap ? XLB_CFG_V_ENCAP : 0);
+		      (o->encap != n->encap ? XLB_CFG_V_ENCAP : 0) |
+		      (!vip_health_eq(o, n) ? XLB_CFG_V_HEALTH : 0) |
+		      (o->dead_backend != n->dead_backend || o->all_down != n->all_down ?
+		       XLB_CFG_V_POLICY : 0);
 	if (n->n_backends) {
 		vc->be_add = calloc(n->n_backends, sizeof(*vc->be_add));
 		vc->be_mod = calloc(n->n_backends, sizeof(*vc->be_mod));
@@ -1290,7 +1877,9 @@ static int vip_change(const struct xlb_cfg_vip *o, const struct xlb_cfg_vip *n,
 		} else {
 			const struct xlb_cfg_backend *a = &o->backends[i++], *b = &n->backends[j++];
 			__u32 ch = (a->weight != b->weight ? XLB_CFG_B_WEIGHT : 0) |
-				   (a->state != b->state ? XLB_CFG_B_STATE : 0);
+				   (a->state != b->state ? XLB_CFG_B_STATE : 0) |
+				   (!health_eq(be_health(o, a), be_health(n, b)) ?
+				    XLB_CFG_B_HEALTH : 0);
 
 			if (ch)
 				vc->be_mod[vc->n_be_mod++] =
@@ -1369,4 +1958,57 @@ const char *xlb_config_restart_fmt(__u32 restart, char *buf, size_t len)
 		if (restart & (1U << i))
 			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", names[i]);
 	return buf;
+}
+
+json_t *xlb_config_health_merge(const json_t *cur, const json_t *update)
+{
+	json_t *out = json_is_object(cur) ? json_deep_copy(cur) : json_object(), *v, *t;
+	const char *k;
+	void *tmp;
+	__u8 type;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	json_object_foreach((json_t *)update, k, v) {
+		if (json_is_null(v))
+			json_object_del(out, k);
+		else if (json_object_set(out, k, v))
+			goto fail;
+	}
+	/* A shorter interval would leave the timeout and backoff kept from
+	 * @cur invalid: let them take their defaults again, as when absent. */
+	v = json_object_get(update, "interval_ms");
+	if (json_is_integer(v)) {
+		json_int_t iv = json_integer_value(v);
+		json_t *to = json_object_get(out, "timeout_ms"), *bo;
+
+		if (!json_object_get(update, "timeout_ms") && json_is_integer(to) &&
+		    json_integer_value(to) > iv)
+			json_object_del(out, "timeout_ms");
+		bo = json_object_get(out, "backoff_max_ms");
+		if (!json_object_get(update, "backoff_max_ms") && json_is_integer(bo) &&
+		    json_integer_value(bo) && json_integer_value(bo) < iv)
+			json_object_del(out, "backoff_max_ms");
+	}
+	t = json_object_get(update, "type");
+	if (!json_is_string(t))
+		return out;
+	for (type = 0; hc_type_names[type] && strcmp(hc_type_names[type], json_string_value(t));
+	     type++)
+		;
+	if (!hc_type_names[type])
+		return out;	/* the parser says what is wrong */
+	json_object_foreach_safe(out, tmp, k, v) {
+		if (json_object_get(update, k))
+			continue;
+		for (i = 0; i < N_HC_KEYS && strcmp(hc_keys[i].name, k); i++)
+			;
+		if (i < N_HC_KEYS && !(hc_keys[i].types & HT(type)))
+			json_object_del(out, k);
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
 }

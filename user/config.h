@@ -117,16 +117,16 @@ enum xlb_cfg_alldown {
 struct xlb_cfg_health {
 	__u8 type;		/* enum xlb_cfg_hc_type */
 	bool datapath;		/* probe the VIP through the encapsulation */
-	__u16 port;		/* HBO; 0: the VIP's port (never 0 for a port-0 VIP) */
+	__u16 port;		/* HBO; the VIP's port unless given (0 only with type NONE) */
 	__u32 interval_ms;	/* XLB_CFG_MIN..MAX_HC_INTERVAL_MS */
 	__u32 timeout_ms;	/* 1..interval_ms */
 	__u32 rise, fall;	/* 1..XLB_CFG_MAX_HC_RISE_FALL */
 	__u32 jitter_pct;	/* 0..XLB_CFG_MAX_HC_JITTER_PCT */
 	__u32 backoff_max_ms;	/* delay cap while down; 0: 8 * interval_ms */
 	/* http, https */
-	char *path;		/* NULL: "/" */
+	char *path;		/* set (default "/") for http and https */
 	char *host;		/* NULL: the backend address */
-	char *expect_status;	/* NULL: "200-399" */
+	char *expect_status;	/* set (default "200-399") for http and https */
 	char *expect_body;	/* NULL: any body */
 	bool tls_verify;
 	/* udp */
@@ -247,6 +247,20 @@ void xlb_config_free(struct xlb_cfg *cfg);
 /* The sort orders of the canonical form: family, address, then port, proto. */
 int xlb_cfg_vip_key_cmp(const struct xlb_vip_key *a, const struct xlb_vip_key *b);
 int xlb_cfg_backend_cmp(const struct xlb_cfg_backend *a, const struct xlb_cfg_backend *b);
+
+/* True if @s is a valid "expect_status": "200,204,300-399", codes 100..599. */
+bool xlb_cfg_expect_status_ok(const char *s);
+
+/*
+ * The control API's partial edit of a "health" object: a copy of @cur (NULL:
+ * {}) with @update's keys set, those whose value is null removed.  When
+ * @update gives a "type", keys of @cur that type does not take are dropped,
+ * so "interval_ms" survives a change from http to tcp and "path" does not.
+ * A new "interval_ms" drops a kept "timeout_ms" above it and a kept
+ * non-zero "backoff_max_ms" below it, so they take their defaults again.
+ * NULL on allocation failure; validation is the parser's.
+ */
+json_t *xlb_config_health_merge(const json_t *cur, const json_t *update);
 
 /* VIP flags (XLB_VIP_F_*) for the vips map. */
 __u32 xlb_cfg_vip_flags(const struct xlb_cfg_vip *vip);

@@ -257,7 +257,7 @@ static int client_line(struct xlb_ctl *c, struct ctl_client *cl, const char *lin
 	if (c->idle_ms)
 		cl->deadline_ms = now_ms() + c->idle_ms;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!req) {
 		snprintf(msg, sizeof(msg), "invalid JSON at column %d: %s", jerr.column, jerr.text);
 		return client_queue_err(c, cl, msg);

@@ -66,7 +66,7 @@ static int ctl_call(FILE *f, int fd, const json_t *req, json_t **reply)
 		free(line);
 		return -ECONNRESET;
 	}
-	*reply = json_loads(line, 0, &jerr);
+	*reply = json_loads(line, JSON_ALLOW_NUL, &jerr);
 	free(line);
 	return *reply ? 0 : -EPROTO;
 }

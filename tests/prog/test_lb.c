@@ -373,6 +373,128 @@ static bool test_api(void)
 	return ok;
 }
 
+/* The VIP's config object in the accepted state, from config.dump. */
+static json_t *cfg_vip(struct xlb_api *a, const char *vip)
+{
+	json_t *r = NULL, *v, *out = NULL;
+	size_t i;
+
+	if (!call(a, "{\"cmd\":\"config.dump\"}", &r)) {
+		json_decref(r);
+		return NULL;
+	}
+	json_array_foreach(json_object_get(json_object_get(r, "config"), "vips"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "vip")) ?: "", vip))
+			out = json_incref(v);
+	json_decref(r);
+	return out;
+}
+
+static long long hc_int(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(json_object_get(o, "health"), k));
+}
+
+static const char *hc_str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(json_object_get(o, "health"), k));
+}
+
+/* vip.set and the backend's health override: whole, partial, removed. */
+static bool api_health(struct xlb_api *a)
+{
+	const char *V = "10.0.0.2:80/tcp";
+	json_t *r, *v, *b;
+
+	XT_ASSERT(call(a, "{\"cmd\":\"vip.add\",\"vip\":\"10.0.0.2:80/tcp\",\"health\":"
+			  "{\"type\":\"http\",\"path\":\"/h\"},\"all_down\":\"fail-open\"}", NULL),
+		  "vip.add with health");
+	XT_ASSERT(call(a, "{\"cmd\":\"backend.add\",\"vip\":\"10.0.0.2:80/tcp\",\"address\":"
+			  "\"10.1.0.1\",\"health\":{\"port\":8080}}", NULL), "backend.add override");
+	v = cfg_vip(a, V);
+	XT_ASSERT(v && !strcmp(hc_str(v, "path") ?: "", "/h"), "health path");
+	XT_ASSERT(!strcmp(json_string_value(json_object_get(v, "all_down")) ?: "", "fail-open"),
+		  "all_down");
+	b = json_array_get(json_object_get(v, "backends"), 0);
+	XT_ASSERT_EQ(hc_int(b, "port"), 8080);
+	json_decref(v);
+
+	/* A partial edit keeps the other keys. */
+	XT_ASSERT(call(a, "{\"cmd\":\"vip.set\",\"vip\":\"10.0.0.2:80/tcp\",\"health_update\":"
+			  "{\"interval_ms\":200},\"dead_backend\":\"drop\",\"ring_size\":251}", NULL),
+		  "vip.set partial");
+	v = cfg_vip(a, V);
+	XT_ASSERT(v && hc_int(v, "interval_ms") == 200 && hc_int(v, "timeout_ms") == 200,
+		  "interval and timeout after the partial edit");
+	XT_ASSERT(!strcmp(hc_str(v, "path") ?: "", "/h"), "path kept");
+	XT_ASSERT_EQ(json_integer_value(json_object_get(v, "ring_size")), 251);
+	XT_ASSERT(!strcmp(json_string_value(json_object_get(v, "dead_backend")) ?: "", "drop"),
+		  "dead_backend");
+	json_decref(v);
+	XT_ASSERT(call(a, "{\"cmd\":\"vip.set\",\"vip\":\"10.0.0.2:80/tcp\",\"health_update\":"
+			  "{\"type\":\"tcp\"}}", NULL), "vip.set type change");
+	v = cfg_vip(a, V);
+	XT_ASSERT(v && !strcmp(hc_str(v, "type") ?: "", "tcp") && !hc_str(v, "path") &&
+		  hc_int(v, "interval_ms") == 200, "http keys dropped, interval kept");
+	json_decref(v);
+
+	/* Rejected: semantic errors name the key; nothing changes. */
+	XT_ASSERT(!call(a, "{\"cmd\":\"vip.set\",\"vip\":\"10.0.0.2:80/tcp\",\"health_update\":"
+			   "{\"path\":\"/x\"}}", &r), "path on tcp accepted");
+	XT_ASSERT(reply_says(r, "health.path: only for http and https checks"), "path on tcp");
+	XT_ASSERT(!call(a, "{\"cmd\":\"vip.set\",\"vip\":\"10.0.0.2:80/tcp\"}", &r),
+		  "empty vip.set accepted");
+	XT_ASSERT(reply_says(r, "nothing to change"), "empty vip.set");
+	XT_ASSERT(!call(a, "{\"cmd\":\"vip.set\",\"vip\":\"10.0.0.9:80/tcp\",\"slow_start_s\":1}",
+			&r), "vip.set on an unknown VIP accepted");
+	XT_ASSERT(reply_says(r, "no such VIP"), "vip.set unknown VIP");
+	XT_ASSERT(!call(a, "{\"cmd\":\"vip.set\",\"vip\":\"10.0.0.2:80/tcp\",\"backends\":[]}",
+			&r), "vip.set backends accepted");
+	XT_ASSERT(reply_says(r, "unknown argument 'backends'"), "vip.set backends");
+
+	/* Backend override: edit, then remove. */
+	XT_ASSERT(call(a, "{\"cmd\":\"backend.set\",\"vip\":\"10.0.0.2:80/tcp\",\"address\":"
+			  "\"10.1.0.1\",\"health_update\":{\"rise\":5}}", NULL), "backend.set partial");
+	v = cfg_vip(a, V);
+	b = json_array_get(json_object_get(v, "backends"), 0);
+	XT_ASSERT(hc_int(b, "port") == 8080 && hc_int(b, "rise") == 5 &&
+		  json_object_size(json_object_get(b, "health")) == 2, "override merged");
+	json_decref(v);
+	XT_ASSERT(call(a, "{\"cmd\":\"backend.set\",\"vip\":\"10.0.0.2:80/tcp\",\"address\":"
+			  "\"10.1.0.1\",\"health\":null,\"weight\":7}", NULL), "backend.set remove");
+	v = cfg_vip(a, V);
+	b = json_array_get(json_object_get(v, "backends"), 0);
+	XT_ASSERT(!json_object_get(b, "health") && json_integer_value(json_object_get(b, "weight")) == 7,
+		  "override removed, weight set");
+	json_decref(v);
+	XT_ASSERT(!call(a, "{\"cmd\":\"backend.set\",\"vip\":\"10.0.0.2:80/tcp\",\"address\":"
+			   "\"10.1.0.1\"}", &r), "empty backend.set accepted");
+	XT_ASSERT(reply_says(r, "expected at least one"), "empty backend.set");
+	/* "health": null resets the VIP to no checks. */
+	XT_ASSERT(call(a, "{\"cmd\":\"vip.set\",\"vip\":\"10.0.0.2:80/tcp\",\"health\":null}",
+		       NULL), "vip.set health null");
+	v = cfg_vip(a, V);
+	XT_ASSERT(v && !strcmp(hc_str(v, "type") ?: "", "none") &&
+		  json_object_size(json_object_get(v, "health")) == 1, "reset to none");
+	json_decref(v);
+	XT_ASSERT(call(a, "{\"cmd\":\"vip.del\",\"vip\":\"10.0.0.2:80/tcp\"}", NULL), "vip.del");
+	return true;
+}
+
+static bool test_api_health(void)
+{
+	struct xlb_api a = { .lb = lb, .state_path = state_path };
+	bool ok;
+
+	snprintf(state_path, sizeof(state_path), "/tmp/xlbtest-state-%d.json", (int)getpid());
+	if (!lb || load_cfg("", "lo", &a.cfg))
+		return false;
+	ok = api_health(&a);
+	xlb_config_free(a.cfg);
+	unlink(state_path);
+	return ok;
+}
+
 int main(void)
 {
 	struct xlb_cfg *cfg = NULL;
@@ -395,6 +517,8 @@ int main(void)
 			  test_api());
 		xt_report("restart while a backend is down keeps the anchor; recovery returns to it",
 			  test_health_restart());
+		xt_report("control API: vip.set and backend health overrides, whole and partial",
+			  test_api_health());
 	}
 	xlb_lb_close(lb);
 	xlb_unpin_all(pin_root);

@@ -274,7 +274,7 @@ static const struct bad bad[] = {
 	{ VIP1("\"hash\": \"dst\""), "vips[0].hash: expected \"5tuple\" or \"src\", got \"dst\"" },
 	{ VIP1("\"conntrack\": \"true\""), "vips[0].conntrack: expected true or false, got \"true\"" },
 	{ VIP1("\"encap\": \"gue\""), "vips[0].encap: expected \"ipip\", got \"gue\"" },
-	{ VIP1("\"weight\": 5"), "vips[0].weight: unknown key (expected one of: vip, ring_size, hash, conntrack, encap, backends)" },
+	{ VIP1("\"weight\": 5"), "vips[0].weight: unknown key (expected one of: vip, ring_size, hash, conntrack, encap, health, slow_start_s, latency_adaptive, dead_backend, all_down, backends)" },
 	{ VIP1("\"backends\": {}"), "vips[0].backends: expected an array of backends, got an object" },
 	{ WITH("\"vips\": [{\"vip\": \"10.0.0.1:80/tcp\"}, {\"vip\": \"10.0.0.2:80/tcp\"},"
 	       " {\"vip\": \"10.0.0.1:80/tcp\"}]"), "vips[2].vip: duplicate of vips[0] (10.0.0.1:80/tcp)" },
@@ -284,7 +284,7 @@ static const struct bad bad[] = {
 	  "vips: 2 VIPs, more than limits.max_vips - 1 (1)" },
 	/* Backends */
 	{ VIP1("\"backends\": [\"10.1.0.1\"]"), "vips[0].backends[0]: expected an object, got \"10.1.0.1\"" },
-	{ BE1("\"wieght\": 5"), "vips[0].backends[0].wieght: unknown key (expected one of: address, weight, state)" },
+	{ BE1("\"wieght\": 5"), "vips[0].backends[0].wieght: unknown key (expected one of: address, weight, state, health)" },
 	{ VIP1("\"backends\": [{\"weight\": 5}]"), "vips[0].backends[0].address: missing (expected a unicast IPv4 or IPv6 address)" },
 	{ VIP1("\"backends\": [{\"address\": \"10.1.0\"}]"), "vips[0].backends[0].address: expected a unicast IPv4 or IPv6 address, got \"10.1.0\"" },
 	{ VIP1("\"backends\": [{\"address\": \"224.0.0.1\"}]"), "vips[0].backends[0].address: expected a unicast IPv4 or IPv6 address, got \"224.0.0.1\"" },
@@ -609,7 +609,8 @@ static void test_vip_api(void **state)
 	j = json_pack("{s:s, s:i}", "vip", "10.0.0.1:80/tcp", "weight", 3);
 	assert_int_equal(xlb_config_vip_from_json(j, NULL, NULL, &v, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "vip.weight: unknown key (expected one of: vip, ring_size, hash, "
-				 "conntrack, encap, backends)");
+				 "conntrack, encap, health, slow_start_s, latency_adaptive, "
+				 "dead_backend, all_down, backends)");
 	json_decref(j);
 	/* A string built by hand can carry a NUL that JSON text cannot. */
 	j = json_pack("{s:s%}", "vip", "10.0.0.1:80/tcp\0x", (size_t)17);
@@ -779,6 +780,494 @@ static void test_diff_restart(void **state)
 	assert_string_equal(xlb_config_restart_fmt(0, buf, sizeof(buf)), "");
 }
 
+/* ---- health checks and failure policies -------------------------------- */
+
+#define HC(x)	VIP1("\"health\": {" x "}")
+#define HCBE(vh, bh)                                                                         \
+	VIP1("\"health\": {" vh "}, \"backends\": [{\"address\": \"10.1.0.1\", \"health\": {" bh \
+	     "}}, {\"address\": \"10.1.0.2\"}]")
+#define VIP0(x)	WITH("\"vips\": [{\"vip\": \"10.0.0.1/tcp\", " x "}]")
+
+static void test_health_defaults(void **state)
+{
+	struct xlb_cfg *c = parse_ok(VIP1("\"backends\": [{\"address\": \"10.1.0.1\"}]"));
+	const struct xlb_cfg_vip *v = &c->vips[0];
+
+	(void)state;
+	assert_int_equal(v->health.type, XLB_CFG_HC_NONE);
+	assert_int_equal(v->health.port, 80);
+	assert_int_equal(v->health.interval_ms, 1000);
+	assert_int_equal(v->health.timeout_ms, 500);
+	assert_int_equal(v->slow_start_s, 0);
+	assert_false(v->latency_adaptive);
+	assert_int_equal(v->dead_backend, XLB_CFG_DEAD_RECHOOSE);
+	assert_int_equal(v->all_down, XLB_CFG_ALLDOWN_DROP);
+	assert_false(v->backends[0].has_health);
+	xlb_config_free(c);
+
+	/* "health": null is none. */
+	c = parse_ok(VIP1("\"health\": null"));
+	assert_int_equal(c->vips[0].health.type, XLB_CFG_HC_NONE);
+	xlb_config_free(c);
+
+	c = parse_ok(HC("\"type\": \"tcp\""));
+	v = &c->vips[0];
+	assert_int_equal(v->health.type, XLB_CFG_HC_TCP);
+	assert_int_equal(v->health.port, 80);
+	assert_int_equal(v->health.interval_ms, XLB_CFG_DEF_HC_INTERVAL_MS);
+	assert_int_equal(v->health.timeout_ms, XLB_CFG_DEF_HC_TIMEOUT_MS);
+	assert_int_equal(v->health.rise, 2);
+	assert_int_equal(v->health.fall, 3);
+	assert_int_equal(v->health.jitter_pct, 10);
+	assert_int_equal(v->health.backoff_max_ms, 0);
+	assert_false(v->health.datapath);
+	assert_null(v->health.path);
+	assert_null(v->health.payload);
+	assert_int_equal(v->health.set, 0);
+	xlb_config_free(c);
+
+	/* A short interval pulls the default timeout down with it. */
+	c = parse_ok(HC("\"type\": \"tcp\", \"interval_ms\": 200"));
+	assert_int_equal(c->vips[0].health.timeout_ms, 200);
+	xlb_config_free(c);
+	c = parse_ok(HC("\"type\": \"http\""));
+	v = &c->vips[0];
+	assert_string_equal(v->health.path, "/");
+	assert_string_equal(v->health.expect_status, "200-399");
+	assert_null(v->health.host);
+	assert_null(v->health.expect_body);
+	assert_false(v->health.tls_verify);
+	xlb_config_free(c);
+}
+
+static void test_health_types(void **state)
+{
+	struct xlb_cfg *c;
+	const struct xlb_cfg_health *h;
+
+	(void)state;
+	c = parse_ok(HC("\"type\": \"https\", \"port\": 8443, \"interval_ms\": 10, \"timeout_ms\": 10,"
+			" \"rise\": 100, \"fall\": 1, \"jitter_pct\": 50, \"backoff_max_ms\": 10,"
+			" \"datapath\": true, \"path\": \"/healthz?x=1\", \"host\": \"example.com\","
+			" \"expect_status\": \"200,204,300-399\", \"expect_body\": \"OK ok\","
+			" \"tls_verify\": true"));
+	h = &c->vips[0].health;
+	assert_int_equal(h->type, XLB_CFG_HC_HTTPS);
+	assert_int_equal(h->port, 8443);
+	assert_int_equal(h->interval_ms, 10);
+	assert_int_equal(h->timeout_ms, 10);
+	assert_int_equal(h->rise, 100);
+	assert_int_equal(h->fall, 1);
+	assert_int_equal(h->jitter_pct, 50);
+	assert_int_equal(h->backoff_max_ms, 10);
+	assert_true(h->datapath);
+	assert_string_equal(h->path, "/healthz?x=1");
+	assert_string_equal(h->host, "example.com");
+	assert_string_equal(h->expect_status, "200,204,300-399");
+	assert_string_equal(h->expect_body, "OK ok");
+	assert_true(h->tls_verify);
+	xlb_config_free(c);
+
+	c = parse_ok(WITH("\"vips\": [{\"vip\": \"10.0.0.1:53/udp\", \"health\": {\"type\": \"udp\","
+			  " \"payload\": \"\\u0000\\u0001ping\", \"expect_reply\": \"pong\","
+			  " \"interval_ms\": 3600000, \"timeout_ms\": 3600000,"
+			  " \"backoff_max_ms\": 3600000}}]"));
+	h = &c->vips[0].health;
+	assert_int_equal(h->type, XLB_CFG_HC_UDP);
+	assert_int_equal(h->payload_len, 6);
+	assert_memory_equal(h->payload, "\0\1ping", 6);
+	assert_string_equal(h->expect_reply, "pong");
+	xlb_config_free(c);
+
+	/* A port-0 VIP checks the port it is told. */
+	c = parse_ok(VIP0("\"health\": {\"type\": \"tcp\", \"port\": 22}"));
+	assert_int_equal(c->vips[0].health.port, 22);
+	xlb_config_free(c);
+	c = parse_ok(VIP0("\"health\": {\"type\": \"none\"}"));
+	assert_int_equal(c->vips[0].health.type, XLB_CFG_HC_NONE);
+	xlb_config_free(c);
+
+	/* Policies. */
+	c = parse_ok(VIP1("\"slow_start_s\": 3600, \"latency_adaptive\": true, "
+			  "\"dead_backend\": \"drop\", \"all_down\": \"fail-open\""));
+	assert_int_equal(c->vips[0].slow_start_s, 3600);
+	assert_true(c->vips[0].latency_adaptive);
+	assert_int_equal(c->vips[0].dead_backend, XLB_CFG_DEAD_DROP);
+	assert_int_equal(c->vips[0].all_down, XLB_CFG_ALLDOWN_FAIL_OPEN);
+	assert_int_equal(xlb_cfg_vip_flags(&c->vips[0]), XLB_VIP_F_DEAD_DROP);
+	xlb_config_free(c);
+}
+
+static void test_health_override(void **state)
+{
+	struct xlb_cfg *c;
+	const struct xlb_cfg_backend *b;
+
+	(void)state;
+	/* Inherited keys come from the VIP; the override's own are recorded. */
+	c = parse_ok(HCBE("\"type\": \"http\", \"path\": \"/a\", \"interval_ms\": 2000, "
+			  "\"timeout_ms\": 1500, \"backoff_max_ms\": 4000",
+			  "\"port\": 8080, \"interval_ms\": 1000, \"host\": \"b.example\""));
+	b = &c->vips[0].backends[0];
+	assert_true(b->has_health);
+	assert_int_equal(b->health.set, XLB_CFG_HK_PORT | XLB_CFG_HK_INTERVAL | XLB_CFG_HK_HOST);
+	assert_int_equal(b->health.type, XLB_CFG_HC_HTTP);
+	assert_int_equal(b->health.port, 8080);
+	assert_string_equal(b->health.path, "/a");
+	assert_string_equal(b->health.host, "b.example");
+	/* The inherited timeout and backoff follow the override's interval. */
+	assert_int_equal(b->health.interval_ms, 1000);
+	assert_int_equal(b->health.timeout_ms, 1000);
+	assert_int_equal(b->health.backoff_max_ms, 4000);
+	assert_false(c->vips[0].backends[1].has_health);
+	assert_null(c->vips[0].health.host);
+	xlb_config_free(c);
+
+	/* A type change drops the VIP's keys of the other type. */
+	c = parse_ok(HCBE("\"type\": \"http\", \"path\": \"/a\"", "\"type\": \"udp\", "
+			  "\"payload\": \"x\""));
+	b = &c->vips[0].backends[0];
+	assert_int_equal(b->health.type, XLB_CFG_HC_UDP);
+	assert_null(b->health.path);
+	assert_null(b->health.expect_status);
+	assert_int_equal(b->health.payload_len, 1);
+	xlb_config_free(c);
+
+	/* On a VIP without checks, an override with a type checks that backend. */
+	c = parse_ok(VIP1("\"backends\": [{\"address\": \"10.1.0.1\", \"health\": {\"type\": \"tcp\","
+			  " \"port\": 81}}]"));
+	b = &c->vips[0].backends[0];
+	assert_int_equal(b->health.type, XLB_CFG_HC_TCP);
+	assert_int_equal(b->health.port, 81);
+	assert_int_equal(b->health.interval_ms, 1000);
+	assert_int_equal(b->health.set, XLB_CFG_HK_TYPE | XLB_CFG_HK_PORT);
+	xlb_config_free(c);
+
+	/* "health": null on a backend is no override. */
+	c = parse_ok(BE1("\"health\": null"));
+	assert_false(c->vips[0].backends[0].has_health);
+	xlb_config_free(c);
+
+	round_trip(HCBE("\"type\": \"http\", \"path\": \"/a\"", "\"host\": null, \"expect_body\": "
+			"\"up\", \"type\": \"https\", \"tls_verify\": true"));
+	round_trip(HCBE("\"type\": \"tcp\"", "\"type\": \"none\""));
+	round_trip(VIP0("\"health\": {\"type\": \"tcp\", \"port\": 22}, \"backends\": "
+			"[{\"address\": \"10.1.0.1\", \"health\": {\"port\": 23, \"datapath\": true}}]"));
+}
+
+static const struct bad hc_bad[] = {
+	{ VIP1("\"health\": \"tcp\""), "vips[0].health: expected an object, got \"tcp\"" },
+	{ VIP1("\"health\": {}"), "vips[0].health.type: missing (expected \"none\", \"tcp\"" },
+	{ HC("\"type\": \"icmp\""), "vips[0].health.type: expected \"none\", \"tcp\", \"http\", "
+	  "\"https\" or \"udp\", got \"icmp\"" },
+	{ HC("\"type\": \"tcp\", \"intervall_ms\": 5"),
+	  "vips[0].health.intervall_ms: unknown key (expected one of: type, port, interval_ms," },
+	{ HC("\"type\": \"tcp\", \"path\": \"/\""),
+	  "vips[0].health.path: only for http and https checks (the type is \"tcp\")" },
+	{ HC("\"type\": \"udp\", \"host\": \"a\""),
+	  "vips[0].health.host: only for http and https checks (the type is \"udp\")" },
+	{ HC("\"type\": \"http\", \"tls_verify\": true"),
+	  "vips[0].health.tls_verify: only for https checks (the type is \"http\")" },
+	{ HC("\"type\": \"https\", \"payload\": \"x\""),
+	  "vips[0].health.payload: only for udp checks (the type is \"https\")" },
+	{ HC("\"type\": \"none\", \"interval_ms\": 100"),
+	  "vips[0].health.interval_ms: only for tcp, http, https and udp checks (the type is "
+	  "\"none\")" },
+	{ HC("\"type\": \"tcp\", \"port\": 0"), "vips[0].health.port: expected an integer 1..65535, got 0" },
+	{ HC("\"type\": \"tcp\", \"port\": \"80\""), "vips[0].health.port: expected an integer 1..65535, got \"80\"" },
+	{ HC("\"type\": \"tcp\", \"interval_ms\": 9"), "vips[0].health.interval_ms: expected an integer 10..3600000, got 9" },
+	{ HC("\"type\": \"tcp\", \"interval_ms\": 3600001"), "vips[0].health.interval_ms: expected an integer 10..3600000" },
+	{ HC("\"type\": \"tcp\", \"timeout_ms\": 0"), "vips[0].health.timeout_ms: expected an integer 1..3600000, got 0" },
+	{ HC("\"type\": \"tcp\", \"timeout_ms\": 1001"), "vips[0].health.timeout_ms: expected at most interval_ms (1000), got 1001" },
+	{ HC("\"type\": \"tcp\", \"interval_ms\": 100, \"timeout_ms\": 200"), "vips[0].health.timeout_ms: expected at most interval_ms (100), got 200" },
+	{ HC("\"type\": \"tcp\", \"rise\": 0"), "vips[0].health.rise: expected an integer 1..100, got 0" },
+	{ HC("\"type\": \"tcp\", \"fall\": 101"), "vips[0].health.fall: expected an integer 1..100, got 101" },
+	{ HC("\"type\": \"tcp\", \"jitter_pct\": 51"), "vips[0].health.jitter_pct: expected an integer 0..50, got 51" },
+	{ HC("\"type\": \"tcp\", \"backoff_max_ms\": 999"), "vips[0].health.backoff_max_ms: expected 0 or at least interval_ms (1000), got 999" },
+	{ HC("\"type\": \"tcp\", \"datapath\": 1"), "vips[0].health.datapath: expected true or false, got 1" },
+	{ HC("\"type\": \"http\", \"path\": \"healthz\""), "vips[0].health.path: expected a path starting with '/'" },
+	{ HC("\"type\": \"http\", \"path\": \"/a b\""), "vips[0].health.path: expected a path starting with '/', without spaces or control characters, got \"/a b\"" },
+	{ HC("\"type\": \"http\", \"path\": \"/a\\nb\""), "vips[0].health.path: expected a path starting with '/'" },
+	{ HC("\"type\": \"http\", \"path\": null"), "vips[0].health.path: expected a path starting with '/'" },
+	{ HC("\"type\": \"http\", \"host\": \"\""), "vips[0].health.host: expected null or a host name" },
+	{ HC("\"type\": \"http\", \"expect_status\": \"200-\""), "vips[0].health.expect_status: expected status codes or ranges within 100..599, such as \"200,204,300-399\", got \"200-\"" },
+	{ HC("\"type\": \"http\", \"expect_status\": \"99\""), "vips[0].health.expect_status: expected status codes" },
+	{ HC("\"type\": \"http\", \"expect_status\": \"200,600\""), "vips[0].health.expect_status: expected status codes" },
+	{ HC("\"type\": \"http\", \"expect_status\": \"399-300\""), "vips[0].health.expect_status: expected status codes" },
+	{ HC("\"type\": \"http\", \"expect_status\": \"200,,204\""), "vips[0].health.expect_status: expected status codes" },
+	{ HC("\"type\": \"http\", \"expect_status\": \"\""), "vips[0].health.expect_status: expected status codes" },
+	{ HC("\"type\": \"http\", \"expect_body\": 5"), "vips[0].health.expect_body: expected null or a string without control characters, got 5" },
+	{ HC("\"type\": \"udp\", \"payload\": 5"), "vips[0].health.payload: expected null or a string, got 5" },
+	{ HC("\"type\": \"udp\", \"expect_reply\": \"a\\u0000b\""), "vips[0].health.expect_reply: expected null or a string without control characters, got a string with a NUL byte" },
+	{ VIP0("\"health\": {\"type\": \"tcp\"}"), "vips[0].health.port: missing: the VIP's port is 0 (every port), so a check needs one (expected 1..65535)" },
+	{ VIP1("\"slow_start_s\": 3601"), "vips[0].slow_start_s: expected an integer 0..3600, got 3601" },
+	{ VIP1("\"latency_adaptive\": \"on\""), "vips[0].latency_adaptive: expected true or false, got \"on\"" },
+	{ VIP1("\"dead_backend\": \"reset\""), "vips[0].dead_backend: expected \"rechoose\" or \"drop\", got \"reset\"" },
+	{ VIP1("\"all_down\": \"fail_open\""), "vips[0].all_down: expected \"drop\" or \"fail-open\", got \"fail_open\"" },
+	/* Overrides */
+	{ BE1("\"health\": {\"port\": 81}"), "vips[0].backends[0].health.type: missing: the VIP has no checks (type \"none\"), so an override must give a type" },
+	{ BE1("\"health\": []"), "vips[0].backends[0].health: expected an object, got an array" },
+	{ HCBE("\"type\": \"tcp\"", "\"path\": \"/\""), "vips[0].backends[0].health.path: only for http and https checks (the type is \"tcp\")" },
+	{ HCBE("\"type\": \"tcp\"", "\"timeout_ms\": 1001"), "vips[0].backends[0].health.timeout_ms: expected at most interval_ms (1000), got 1001" },
+	{ HCBE("\"type\": \"tcp\", \"interval_ms\": 500, \"backoff_max_ms\": 600", "\"backoff_max_ms\": 400"),
+	  "vips[0].backends[0].health.backoff_max_ms: expected 0 or at least interval_ms (500), got 400" },
+	{ HCBE("\"type\": \"tcp\"", "\"colour\": 1"), "vips[0].backends[0].health.colour: unknown key" },
+	{ VIP0("\"backends\": [{\"address\": \"10.1.0.1\", \"health\": {\"type\": \"tcp\"}}]"),
+	  "vips[0].backends[0].health.port: missing: the VIP's port is 0" },
+};
+
+static void test_health_invalid(void **state)
+{
+	char err[XLB_CFG_ERRLEN], big[XLB_CFG_MAX_HC_PAYLOAD * 6 + 200];
+	struct xlb_cfg sentinel, *c;
+	size_t i;
+	int ret, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(hc_bad) / sizeof(hc_bad[0]); i++) {
+		c = &sentinel;
+		memset(err, 0, sizeof(err));
+		ret = xlb_config_parse(hc_bad[i].json, strlen(hc_bad[i].json), &c, err, sizeof(err));
+		if (ret != -EINVAL || c != &sentinel)
+			fail_msg("case %zu: returned %d\n%s", i, ret, hc_bad[i].json);
+		if (strncmp(err, hc_bad[i].msg, strlen(hc_bad[i].msg)))
+			fail_msg("case %zu: message\n  got:      %s\n  expected: %s...\n%s", i, err,
+				 hc_bad[i].msg, hc_bad[i].json);
+	}
+	/* The payload limit is in bytes, NULs included. */
+	n = snprintf(big, sizeof(big), "{\"version\": 1, " IFACE ", \"vips\": [{\"vip\": "
+		     "\"10.0.0.1:53/udp\", \"health\": {\"type\": \"udp\", \"payload\": \"");
+	for (i = 0; i < XLB_CFG_MAX_HC_PAYLOAD - 4; i++)
+		n += snprintf(big + n, sizeof(big) - (size_t)n, "\\u0000");
+	snprintf(big + n, sizeof(big) - (size_t)n, "1234\"}}]}");
+	xlb_config_free(parse_ok(big));
+	snprintf(big + n, sizeof(big) - (size_t)n, "12345\"}}]}");
+	ret = xlb_config_parse(big, strlen(big), &c, err, sizeof(err));
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(err, "vips[0].health.payload: expected at most 1024 bytes, got 1025");
+}
+
+static void test_health_dump(void **state)
+{
+	static const char *const texts[] = {
+		HC("\"type\": \"tcp\""),
+		HC("\"type\": \"http\", \"host\": \"h\""),
+		HC("\"type\": \"https\", \"expect_body\": \"x\""),
+		WITH("\"vips\": [{\"vip\": \"10.0.0.1:53/udp\", \"health\": {\"type\": \"udp\", "
+		     "\"payload\": \"a\\u0000b\"}}]"),
+		HCBE("\"type\": \"http\"", "\"interval_ms\": 100"),
+		VIP1("\"dead_backend\": \"drop\", \"all_down\": \"fail-open\", \"slow_start_s\": 30, "
+		     "\"latency_adaptive\": true"),
+	};
+	struct xlb_cfg *c;
+	json_t *j, *v, *h, *bh;
+	char *t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		round_trip(texts[i]);
+
+	/* None is written as just its type; the policies always. */
+	c = parse_ok(VIP1("\"backends\": [{\"address\": \"10.1.0.1\"}]"));
+	t = dump_ok(c);
+	assert_non_null(strstr(t, "      \"health\": {\n        \"type\": \"none\"\n      },\n"
+				  "      \"slow_start_s\": 0,\n      \"latency_adaptive\": false,\n"
+				  "      \"dead_backend\": \"rechoose\",\n      \"all_down\": \"drop\",\n"));
+	/* A backend without an override has no "health". */
+	assert_null(strstr(strstr(t, "\"backends\""), "health"));
+	free(t);
+	xlb_config_free(c);
+
+	/* Every key of the type, defaults written out, in the table's order. */
+	c = parse_ok(HCBE("\"type\": \"http\"", "\"interval_ms\": 100, \"host\": null"));
+	j = xlb_config_to_json(c);
+	v = json_array_get(json_object_get(j, "vips"), 0);
+	h = json_object_get(v, "health");
+	assert_int_equal(json_object_size(h), 13);
+	assert_string_equal(json_string_value(json_object_get(h, "path")), "/");
+	assert_string_equal(json_string_value(json_object_get(h, "expect_status")), "200-399");
+	assert_true(json_is_null(json_object_get(h, "host")));
+	assert_int_equal(json_integer_value(json_object_get(h, "port")), 80);
+	assert_null(json_object_get(h, "tls_verify"));
+	/* The override: its keys only. */
+	bh = json_object_get(json_array_get(json_object_get(v, "backends"), 0), "health");
+	assert_int_equal(json_object_size(bh), 2);
+	assert_int_equal(json_integer_value(json_object_get(bh, "interval_ms")), 100);
+	assert_true(json_is_null(json_object_get(bh, "host")));
+	assert_null(json_object_get(json_array_get(json_object_get(v, "backends"), 1), "health"));
+	json_decref(j);
+	xlb_config_free(c);
+}
+
+static void test_health_equal(void **state)
+{
+	static const char base[] = HCBE("\"type\": \"http\"", "\"interval_ms\": 100");
+	static const char *const variants[] = {
+		HCBE("\"type\": \"https\"", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"port\": 81", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"path\": \"/x\"", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"host\": \"x\"", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"expect_status\": \"200\"", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"expect_body\": \"x\"", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"rise\": 1", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"fall\": 1", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"jitter_pct\": 0", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"backoff_max_ms\": 1000", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"datapath\": true", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\", \"timeout_ms\": 400", "\"interval_ms\": 100"),
+		HCBE("\"type\": \"http\"", "\"interval_ms\": 101"),
+		HCBE("\"type\": \"http\"", "\"interval_ms\": 100, \"rise\": 2"),
+		HCBE("\"type\": \"http\", \"interval_ms\": 100", "\"interval_ms\": 100"),
+		VIP1("\"health\": {\"type\": \"http\"}, \"backends\": [{\"address\": \"10.1.0.1\", "
+		     "\"health\": {\"interval_ms\": 100}}, {\"address\": \"10.1.0.2\"}],"
+		     " \"slow_start_s\": 1"),
+		VIP1("\"health\": {\"type\": \"http\"}, \"backends\": [{\"address\": \"10.1.0.1\", "
+		     "\"health\": {\"interval_ms\": 100}}, {\"address\": \"10.1.0.2\"}],"
+		     " \"latency_adaptive\": true"),
+		VIP1("\"health\": {\"type\": \"http\"}, \"backends\": [{\"address\": \"10.1.0.1\", "
+		     "\"health\": {\"interval_ms\": 100}}, {\"address\": \"10.1.0.2\"}],"
+		     " \"dead_backend\": \"drop\""),
+		VIP1("\"health\": {\"type\": \"http\"}, \"backends\": [{\"address\": \"10.1.0.1\", "
+		     "\"health\": {\"interval_ms\": 100}}, {\"address\": \"10.1.0.2\"}],"
+		     " \"all_down\": \"fail-open\""),
+		VIP1("\"health\": {\"type\": \"http\"}, \"backends\": [{\"address\": \"10.1.0.1\"}, "
+		     "{\"address\": \"10.1.0.2\"}]"),
+	};
+	struct xlb_cfg *b = parse_ok(base), *v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		v = parse_ok(variants[i]);
+		if (xlb_config_equal(b, v))
+			fail_msg("equal to %s: %s", base, variants[i]);
+		xlb_config_free(v);
+	}
+	xlb_config_free(b);
+}
+
+static void test_health_diff(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		__u32 vip;	/* changed bits */
+		__u32 be0, be1;	/* changed bits of backends 0 and 1, ~0U: not modified */
+	} cases[] = {
+		/* The VIP's check: every backend without an override changes. */
+		{ HCBE("\"type\": \"http\"", "\"interval_ms\": 100"),
+		  HCBE("\"type\": \"http\", \"path\": \"/x\"", "\"interval_ms\": 100"),
+		  XLB_CFG_V_HEALTH, XLB_CFG_B_HEALTH, XLB_CFG_B_HEALTH },
+		/* ... except where the override gives what changed. */
+		{ HCBE("\"type\": \"http\"", "\"interval_ms\": 100"),
+		  HCBE("\"type\": \"http\", \"interval_ms\": 2000", "\"interval_ms\": 100"),
+		  XLB_CFG_V_HEALTH, ~0U, XLB_CFG_B_HEALTH },
+		{ HCBE("\"type\": \"http\"", "\"interval_ms\": 100"),
+		  HCBE("\"type\": \"http\"", "\"interval_ms\": 200"), 0, XLB_CFG_B_HEALTH, ~0U },
+		/* An override equal to the VIP's check changes nothing effective. */
+		{ HCBE("\"type\": \"http\"", "\"interval_ms\": 100"),
+		  HCBE("\"type\": \"http\"", "\"interval_ms\": 1000"), 0, XLB_CFG_B_HEALTH, ~0U },
+		{ HCBE("\"type\": \"tcp\"", "\"rise\": 2"), HC("\"type\": \"tcp\"") "", 0, ~0U, ~0U },
+		{ VIP1("\"slow_start_s\": 5"), VIP1("\"slow_start_s\": 6"), XLB_CFG_V_HEALTH, ~0U, ~0U },
+		{ VIP1("\"latency_adaptive\": true"), VIP1("\"ring_size\": 65537"), XLB_CFG_V_HEALTH, ~0U, ~0U },
+		{ VIP1("\"dead_backend\": \"drop\""), VIP1("\"ring_size\": 65537"), XLB_CFG_V_POLICY, ~0U, ~0U },
+		{ VIP1("\"all_down\": \"fail-open\""), VIP1("\"ring_size\": 65537"), XLB_CFG_V_POLICY, ~0U, ~0U },
+	};
+	struct xlb_cfg *a, *b;
+	struct xlb_cfg_diff *d;
+	size_t i;
+	__u32 j, want;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		d = diff_ok(cases[i].a, cases[i].b, &a, &b);
+		if (i == 4) {
+			/* backends removed; only the adds/dels, no health change on the VIP */
+			assert_int_equal(d->n_vip_mod, 1);
+			assert_int_equal(d->vip_mod[0].changed, 0);
+			assert_int_equal(d->vip_mod[0].n_be_mod, 0);
+			goto next;
+		}
+		assert_int_equal(d->n_vip_mod, 1);
+		if (d->vip_mod[0].changed != cases[i].vip)
+			fail_msg("case %zu: changed %#x, expected %#x", i, d->vip_mod[0].changed,
+				 cases[i].vip);
+		for (j = 0; j < 2; j++) {
+			const struct xlb_cfg_vip_change *vc = &d->vip_mod[0];
+			__u32 k, got = ~0U;
+
+			want = j ? cases[i].be1 : cases[i].be0;
+			for (k = 0; k < vc->n_be_mod; k++)
+				if (vc->be_mod[k].new == &b->vips[0].backends[j])
+					got = vc->be_mod[k].changed;
+			if (got != want)
+				fail_msg("case %zu backend %u: changed %#x, expected %#x", i, j, got,
+					 want);
+		}
+next:
+		xlb_config_diff_free(d);
+		xlb_config_free(a);
+		xlb_config_free(b);
+	}
+}
+
+/* The API's partial edit of a health object. */
+static void test_health_merge(void **state)
+{
+	json_t *cur = json_loads("{\"type\": \"http\", \"port\": 80, \"interval_ms\": 1000, "
+				 "\"path\": \"/x\", \"host\": null}", 0, NULL);
+	json_t *up, *m, *want;
+
+	(void)state;
+	up = json_loads("{\"interval_ms\": 200}", 0, NULL);
+	m = xlb_config_health_merge(cur, up);
+	want = json_loads("{\"type\": \"http\", \"port\": 80, \"interval_ms\": 200, "
+			  "\"path\": \"/x\", \"host\": null}", 0, NULL);
+	assert_true(json_equal(m, want));
+	json_decref(m);
+	json_decref(want);
+	json_decref(up);
+
+	up = json_loads("{\"type\": \"tcp\", \"port\": null}", 0, NULL);
+	m = xlb_config_health_merge(cur, up);
+	want = json_loads("{\"type\": \"tcp\", \"interval_ms\": 1000}", 0, NULL);
+	assert_true(json_equal(m, want));
+	json_decref(m);
+	json_decref(want);
+	json_decref(up);
+
+	up = json_loads("{\"type\": \"none\"}", 0, NULL);
+	m = xlb_config_health_merge(cur, up);
+	want = json_loads("{\"type\": \"none\"}", 0, NULL);
+	assert_true(json_equal(m, want));
+	json_decref(m);
+	json_decref(want);
+	json_decref(up);
+
+	/* A shorter interval lets a kept timeout and backoff fall back to defaults. */
+	json_object_set_new(cur, "timeout_ms", json_integer(500));
+	json_object_set_new(cur, "backoff_max_ms", json_integer(8000));
+	up = json_loads("{\"interval_ms\": 100}", 0, NULL);
+	m = xlb_config_health_merge(cur, up);
+	assert_null(json_object_get(m, "timeout_ms"));
+	assert_int_equal(json_integer_value(json_object_get(m, "backoff_max_ms")), 8000);
+	json_decref(m);
+	json_decref(up);
+	up = json_loads("{\"interval_ms\": 9000}", 0, NULL);
+	m = xlb_config_health_merge(cur, up);
+	assert_int_equal(json_integer_value(json_object_get(m, "timeout_ms")), 500);
+	assert_null(json_object_get(m, "backoff_max_ms"));
+	json_decref(m);
+	json_decref(up);
+
+	up = json_loads("{\"rise\": 5}", 0, NULL);
+	m = xlb_config_health_merge(NULL, up);
+	assert_true(json_equal(m, up));
+	json_decref(m);
+	json_decref(up);
+	json_decref(cur);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -800,6 +1289,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_backends),
 		cmocka_unit_test(test_diff_vip_options),
 		cmocka_unit_test(test_diff_restart),
+		cmocka_unit_test(test_health_defaults),
+		cmocka_unit_test(test_health_types),
+		cmocka_unit_test(test_health_override),
+		cmocka_unit_test(test_health_invalid),
+		cmocka_unit_test(test_health_dump),
+		cmocka_unit_test(test_health_equal),
+		cmocka_unit_test(test_health_diff),
+		cmocka_unit_test(test_health_merge),
 	};
 	int n = (int)(sizeof(tests) / sizeof(tests[0])), failed;
 
