@@ -112,7 +112,9 @@ static void set_state(struct xlb_hm *hm, struct xlb_lb_vip *v, struct xlb_lb_bac
 
 	if (b->hstate == to)
 		return;
-	pr_info("%s: backend %s: %s -> %s: %s\n", vip_name(&v->key, vn, sizeof(vn)),
+	/* Transitions are rare and what an operator looks for: logged at
+	 * the default level, once each (the engine's own line is debug). */
+	pr_warn("%s: backend %s: %s -> %s: %s\n", vip_name(&v->key, vn, sizeof(vn)),
 		xlb_addr_fmt(b->addr, b->family, an, sizeof(an)), xlb_be_hstate_name(b->hstate),
 		xlb_be_hstate_name(to), why);
 	b->hstate = to;
@@ -187,7 +189,7 @@ static void end_hold(struct xlb_hm *hm, __u64 now, bool all_seen)
 		apply(hm, v, b, st.state == XLB_HC_UP, st.last_why[0] ? st.last_why : "restored",
 		      now);
 	}
-	pr_info("health: first round %s: %u up, %u down, %u without a result yet\n",
+	pr_warn("health: first round %s: %u up, %u down, %u without a result yet\n",
 		all_seen ? "complete" : "timed out", up, down, unknown);
 }
 

@@ -293,7 +293,7 @@ static void probe_done(struct xlb_hc *hc, struct hc_target *t, bool ok, const ch
 	if (st->state == old)
 		return;
 	st->transitions++;
-	pr_info("health: %s: %s -> %s: %s\n", t->name, state_name(old), state_name(st->state),
+	pr_debug("health: %s: %s -> %s: %s\n", t->name, state_name(old), state_name(st->state),
 		why);
 	cb = t->on_change;
 	if (!cb)

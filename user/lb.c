@@ -536,7 +536,7 @@ static int apply_vip(struct xlb_lb *lb, struct xlb_lb_vip *v, const struct xlb_c
 			else if (cb->state != XLB_CFG_BE_DRAIN && hs == XLB_BS_DRAINING)
 				hs = cv->slow_start_s ? XLB_BS_SLOW_START : XLB_BS_UP;
 			if (hs != nb[i].hstate) {
-				pr_info("%s: backend %u: %s -> %s (configured)\n", name, nb[i].id,
+				pr_warn("%s: backend %u: %s -> %s (configured)\n", name, nb[i].id,
 					xlb_be_hstate_name(nb[i].hstate), xlb_be_hstate_name(hs));
 				nb[i].hstate = hs;
 				nb[i].since_ms = now;

@@ -231,6 +231,16 @@ hc_wait() {
 	return 1
 }
 
+# hc_changed_at VIP ADDR: the wall clock (ms) of the backend's last state
+# change, from its "since_s" and the time of the query.
+hc_changed_at() {
+	local t since
+
+	t=$(($(date +%s%N) / 1000000))
+	since=$(hc_field "$1" "$2" 'int(b["health"]["since_s"] * 1000)')
+	echo $((t - since))
+}
+
 hc_finish() {
 	xlbd_detach || return 1
 	pkill -KILL -f -- "--config $TMP/" 2>/dev/null
@@ -259,10 +269,12 @@ test_health_kill() {
 		>"$TMP/hclong.out" 2>&1 &
 	lc=$!
 	sleep 1
+	t0=$(($(date +%s%N) / 1000000))
 	hc_kill be1
 	ms=$(hc_wait "$vip" "$B14" down 5) || { MSG="be1 not down after its kill: $ms"; return 1; }
-	# Poll granularity 20 ms, plus the ring publication.
-	lo=$((400 * 9 / 10 - 40)) hi=$((700 * 11 / 10 + 100))
+	ms=$(($(hc_changed_at "$vip" "$B14") - t0))
+	# +-10% jitter on each delay, plus 50 ms for the clocks and the kill.
+	lo=$((400 * 9 / 10 - 50)) hi=$((700 * 11 / 10 + 50))
 	log "be1 killed: marked down after $ms ms (bounds $lo..$hi ms)"
 	[ "$ms" -ge "$lo" ] && [ "$ms" -le "$hi" ] || { MSG="down after $ms ms, outside $lo..$hi"; return 1; }
 	out=$(hc_field "$vip" "$B14" 'b["health"].get("last_result", "")')
@@ -298,6 +310,8 @@ test_health_kill() {
 		[ "$(hc_field "$vip" "$B14" 'b["health"]["state"]')" = up ] && break
 		sleep 0.1
 	done
+	w=$(hc_field "$vip" "$B14" 'b["effective_weight"]')
+	[ "$w" != "$prev" ] && ws+=("$w") && prev=$w
 	log "slow start: effective weights ${ws[*]}"
 	[ "$ok" = 1 ] && [ "${#ws[@]}" -ge 3 ] && [ "$prev" = 100 ] ||
 		{ MSG="slow start weights: ${ws[*]}"; return 1; }
@@ -307,7 +321,8 @@ test_health_kill() {
 	log "after recovery: $(cat "$TMP/hc.out")"
 	grep -Eq "^ok 60 failed 0 be1 [1-9][0-9]* be2 [1-9]" "$TMP/hc.out" ||
 		{ MSG="after recovery: $(cat "$TMP/hc.out")"; return 1; }
-	grep -q "be1: up -> down" "$TMP/xlbd.log" || { MSG="no log line for the transition"; return 1; }
+	[ "$(grep -c "backend $B14: up -> down" "$TMP/xlbd.log")" = 1 ] ||
+		{ MSG="not one log line for the transition: $(grep "$B14" "$TMP/xlbd.log" | head -n3)"; return 1; }
 	hc_finish
 }
 
