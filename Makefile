@@ -52,7 +52,7 @@ TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
                $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
                $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health
-BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev
+BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev $(OUTPUT)/tests/bench_failover
 
 .DELETE_ON_ERROR:
 .PHONY: all check bench demo deps install clean help
@@ -139,6 +139,10 @@ $(OUTPUT)/tests/test_health: tests/unit/test_health.c $(SAN_LIB) | $(OUTPUT)/tes
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -lcurl -ljansson -lcmocka -o $@
 
 $(OUTPUT)/tests/bench_maglev: tests/bench/bench_maglev.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/bench_failover: tests/bench/bench_failover.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 

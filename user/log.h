@@ -4,6 +4,7 @@
 #define XLB_LOG_H
 
 enum xlb_log_level {
+	XLB_LOG_QUIET = -1,	/* as a level to set: nothing is printed */
 	XLB_LOG_WARN,
 	XLB_LOG_INFO,
 	XLB_LOG_DEBUG,

@@ -17,4 +17,6 @@ if [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)" != 0 ]; t
 fi
 .output/tests/bench_maglev || exit 1
 echo
+.output/tests/bench_failover || exit 1
+echo
 exec .output/tests/bench_prog "$@"

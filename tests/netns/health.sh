@@ -242,15 +242,25 @@ hc_changed_at() {
 }
 
 hc_finish() {
-	xlbd_detach || return 1
+	xlbd_detach
+}
+
+# After each health test, passed or failed: no xlbd of ours, no pins.
+hc_teardown() {
 	pkill -KILL -f -- "--config $TMP/" 2>/dev/null
-	return 0
+	if [ -d "$PIN_ROOT/xlbd" ]; then
+		nsb "$NS_L" timeout 20 "$LBSETUP" down --pin-root "$PIN_ROOT/xlbd" --iface lv \
+			>/dev/null 2>&1
+		rm -rf "$PIN_ROOT/xlbd"
+	fi
+	hc_mode be1 ok
+	hc_mode be2 ok
 }
 
 # Kill a backend's server: down within the configured bounds; new
 # connections reach only the other; its long-lived connections see no
 # failure.  Bring it back: up after rise successes, through slow start.
-test_health_kill() {
+_health_kill() {
 	local vip="$VIP4:$HC_PORT/tcp" out ms lc t0 w ws prev ok lo hi
 
 	hc_setup || return 1
@@ -328,7 +338,7 @@ test_health_kill() {
 
 # HTTP returning 500, and a UDP server that stops answering: each detected,
 # each recovered.
-test_health_http_udp() {
+_health_http_udp() {
 	local vh="$VIP4:$HC_PORT/tcp" vu="$VIP4:$HC_UDP/udp" ms out
 
 	hc_setup || return 1
@@ -369,13 +379,13 @@ test_health_http_udp() {
 
 # A backend failing every other probe for 60 s: with rise 2 and fall 3 it
 # never changes state.
-test_health_flap() {
+_health_flap() {
 	local vip="$VIP4:$HC_PORT/tcp" out
 
 	hc_setup || return 1
 	hc_config "{\"vip\": \"$vip\",
 	  \"health\": {\"type\": \"http\", \"port\": $HC_HTTP, \"path\": \"/\",
-	               \"interval_ms\": 100, \"timeout_ms\": 80, \"rise\": 2, \"fall\": 3},
+	               \"interval_ms\": 200, \"timeout_ms\": 150, \"rise\": 2, \"fall\": 3},
 	  \"backends\": [{\"address\": \"$B14\"}, {\"address\": \"$B24\"}]}"
 	xlbd_start || return 1
 	hc_wait "$vip" "$B14" up 5 >/dev/null || { MSG="be1 not up"; return 1; }
@@ -385,14 +395,14 @@ test_health_flap() {
 	hc_mode be1 ok
 	log "be1 failing every other probe for 60 s: state, transitions, probes, failures: $out"
 	set -- $out
-	[ "$1" = up ] && [ "$2" = 0 ] || { MSG="flapped: $out"; return 1; }
-	[ "$3" -ge 300 ] && [ "$4" -ge $(($3 * 4 / 10)) ] || { MSG="not probed as expected: $out"; return 1; }
+	[ "$1" = up ] && [ "$2" = 0 ] || { MSG="flapped: $out: $(grep "backend $B14" "$TMP/xlbd.log" | tail -n2 | tr "\n" " ")"; return 1; }
+	[ "$3" -ge 200 ] && [ "$4" -ge $(($3 * 4 / 10)) ] || { MSG="not probed as expected: $out"; return 1; }
 	hc_finish
 }
 
 # Drain: no new flow reaches the drained backend; its established flows
 # carry on to their end.
-test_health_drain() {
+_health_drain() {
 	local vip="$VIP4:$HC_PORT/tcp" lc
 
 	hc_setup || return 1
@@ -420,7 +430,7 @@ test_health_drain() {
 
 # Every backend down (their health endpoints fail; the service itself
 # works): "drop" drops, "fail-open" keeps forwarding; both recover.
-test_health_all_down() {
+_health_all_down() {
 	local vip="$VIP4:$HC_PORT/tcp" pol out
 
 	hc_setup || return 1
@@ -465,4 +475,7 @@ test_health_all_down() {
 	hc_finish
 }
 
+for t in health_kill health_http_udp health_flap health_drain health_all_down; do
+	eval "test_$t() { local rc; _$t; rc=\$?; hc_teardown; return \$rc; }"
+done
 HEALTH_TESTS=(health_kill health_http_udp health_flap health_drain health_all_down)
