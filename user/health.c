@@ -290,6 +290,8 @@ static void probe_done(struct xlb_hc *hc, struct hc_target *t, bool ok, const ch
 	next = t->start_us + jittered_us(hc, t, st->delay_ms);
 	heap_set(hc, t, next > now ? next : now);
 
+	pr_debug("health: %s: probe %s in %llu us: %s\n", t->name, ok ? "ok" : "failed",
+		 (unsigned long long)lat, why);
 	if (st->state == old)
 		return;
 	st->transitions++;

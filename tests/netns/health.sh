@@ -185,6 +185,7 @@ hc_setup() {
 		rm -rf "$PIN_ROOT/xlbd"
 	fi
 	rm -f "$TMP/xlbd-state.json"
+	HC_LOG0=$(cat "$TMP/xlbd.log" 2>/dev/null | wc -l)
 	[ -f "$TMP/hcserver.py" ] || hc_scripts
 	hc_mode be1 ok
 	hc_mode be2 ok
@@ -331,7 +332,7 @@ _health_kill() {
 	log "after recovery: $(cat "$TMP/hc.out")"
 	grep -Eq "^ok 60 failed 0 be1 [1-9][0-9]* be2 [1-9]" "$TMP/hc.out" ||
 		{ MSG="after recovery: $(cat "$TMP/hc.out")"; return 1; }
-	[ "$(grep -c "backend $B14: up -> down" "$TMP/xlbd.log")" = 1 ] ||
+	[ "$(tail -n +$((HC_LOG0 + 1)) "$TMP/xlbd.log" | grep -c "backend $B14: up -> down")" = 1 ] ||
 		{ MSG="not one log line for the transition: $(grep "$B14" "$TMP/xlbd.log" | head -n3)"; return 1; }
 	hc_finish
 }
@@ -395,7 +396,7 @@ _health_flap() {
 	hc_mode be1 ok
 	log "be1 failing every other probe for 60 s: state, transitions, probes, failures: $out"
 	set -- $out
-	[ "$1" = up ] && [ "$2" = 0 ] || { MSG="flapped: $out: $(grep "backend $B14" "$TMP/xlbd.log" | tail -n2 | tr "\n" " ")"; return 1; }
+	[ "$1" = up ] && [ "$2" = 0 ] || { MSG="flapped: $out: $(grep "backend $B14" "$TMP/xlbd.log" | tail -n2 | tr "\n" " ")"; grep "$B14" "$TMP/xlbd.log" | tail -n 20 >&2; return 1; }
 	[ "$3" -ge 200 ] && [ "$4" -ge $(($3 * 4 / 10)) ] || { MSG="not probed as expected: $out"; return 1; }
 	hc_finish
 }
