@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define XLB_CLI_ERRLEN		256	/* enough for any message we write */
+#define XLB_CLI_ERRLEN		768	/* enough for any message we write */
 #define XLB_CLI_LINE_MAX	4096	/* bytes of a -batch line, newline included */
 
 /* xlb_cli_parse() result: *request is {"help": TEXT}, print TEXT to stdout. */
