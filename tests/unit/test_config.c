@@ -520,6 +520,7 @@ static void test_example_file(void **state)
 {
 	char err[XLB_CFG_ERRLEN] = "";
 	struct xlb_cfg *c = NULL;
+	__u32 i, j, seen = 0, overrides = 0;
 	char *t;
 
 	(void)state;
@@ -527,6 +528,15 @@ static void test_example_file(void **state)
 		fail_msg("%s", err);
 	assert_true(c->n_vips >= 3);
 	assert_true(c->n_ifaces >= 1);
+	/* The example shows a TCP check, an HTTP one and a backend override. */
+	for (i = 0; i < c->n_vips; i++) {
+		seen |= 1U << c->vips[i].health.type;
+		for (j = 0; j < c->vips[i].n_backends; j++)
+			overrides += c->vips[i].backends[j].has_health;
+	}
+	assert_true(seen & (1U << XLB_CFG_HC_TCP));
+	assert_true(seen & (1U << XLB_CFG_HC_HTTP));
+	assert_true(overrides >= 1);
 	t = dump_ok(c);
 	round_trip(t);
 	free(t);
