@@ -18,7 +18,7 @@
 
 #define PROG		"xlbctl"
 #define LABELLEN	32
-#define MAX_KW		8	/* keywords of one command */
+#define MAX_KW		32	/* keywords of one command */
 #define IFNAMELEN	15	/* IFNAMSIZ - 1 */
 #define STR_(x)		#x
 #define STR(x)		STR_(x)
@@ -35,6 +35,19 @@ enum arg_type {
 	T_WEIGHT,
 	T_STATE,
 	T_SECS,
+	T_HCTYPE,
+	T_PORT,
+	T_MS,
+	T_COUNT,
+	T_PCT,
+	T_URLPATH,
+	T_HOST,
+	T_STATUS,
+	T_TEXT,
+	T_SLOW,
+	T_DEAD,
+	T_ALLDOWN,
+	T_CLEAR,
 	T_MAX,
 };
 
@@ -51,17 +64,24 @@ struct type_desc {
 
 struct cli_arg {
 	const char *kw;		/* keyword; NULL for a positional */
-	const char *key;	/* JSON key in the request; NULL ends a list */
+	/* JSON key in the request; NULL ends a list.  "health.port" is the
+	 * key "port" of the object "health". */
+	const char *key;
 	enum arg_type type;
 	unsigned int flags;	/* A_* */
 	const char *desc;	/* for keywords: one line for the help and the man page */
+	/* Keywords of one group show as one [GROUP] in the synopsis. */
+	const char *group;
 };
+
+#define C_NEED_KW	(1U << 0)	/* at least one keyword */
 
 struct cli_cmd {
 	const char *name;	/* NULL: the object itself is the command (stats) */
 	const char *id;		/* "cmd" of the request; NULL ends a list */
 	const char *desc;
 	const struct cli_arg *args;	/* positionals first */
+	unsigned int flags;	/* C_* */
 };
 
 struct cli_obj {
@@ -210,6 +230,118 @@ static int parse_state(const char *s, json_t **val, const char **why)
 	return parse_enum(s, val, "up", "drain");
 }
 
+static int parse_hctype(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	if (strcmp(s, "none") && strcmp(s, "tcp") && strcmp(s, "http") && strcmp(s, "https") &&
+	    strcmp(s, "udp"))
+		return -EINVAL;
+	return new_val(json_string(s), val);
+}
+
+static int parse_int_range(const char *s, json_t **val, unsigned long min, unsigned long max)
+{
+	unsigned long v;
+
+	if (parse_uint(s, max, &v) || v < min)
+		return -EINVAL;
+	return new_val(json_integer((json_int_t)v), val);
+}
+
+static int parse_port(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	return parse_int_range(s, val, 1, 65535);
+}
+
+static int parse_ms(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	return parse_int_range(s, val, 0, XLB_CFG_MAX_HC_INTERVAL_MS);
+}
+
+static int parse_count(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	return parse_int_range(s, val, 1, XLB_CFG_MAX_HC_RISE_FALL);
+}
+
+static int parse_pct(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	return parse_int_range(s, val, 0, XLB_CFG_MAX_HC_JITTER_PCT);
+}
+
+static int parse_slow(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	return parse_int_range(s, val, 0, XLB_CFG_MAX_SLOW_START_S);
+}
+
+/* Text for a check: no control characters; @space_ok for bodies and payloads. */
+static bool text_ok(const char *s, bool space_ok)
+{
+	if (strlen(s) > XLB_CFG_MAX_HC_STRING)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || (!space_ok && *s == ' '))
+			return false;
+	return true;
+}
+
+static int parse_urlpath(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	if (s[0] != '/' || !text_ok(s, false))
+		return -EINVAL;
+	return new_val(json_string(s), val);
+}
+
+static int parse_host(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	if (!s[0] || !text_ok(s, false))
+		return -EINVAL;
+	return new_val(json_string(s), val);
+}
+
+static int parse_status(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	if (strlen(s) > XLB_CFG_MAX_HC_STRING || !xlb_cfg_expect_status_ok(s))
+		return -EINVAL;
+	return new_val(json_string(s), val);
+}
+
+static int parse_text(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	if (!text_ok(s, true))
+		return -EINVAL;
+	return new_val(json_string(s), val);
+}
+
+static int parse_dead(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	return parse_enum(s, val, "rechoose", "drop");
+}
+
+static int parse_alldown(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	return parse_enum(s, val, "drop", "fail-open");
+}
+
+/* "clear": the value is null, which removes the key in the daemon. */
+static int parse_clear(const char *s, json_t **val, const char **why)
+{
+	(void)why;
+	if (strcmp(s, "clear"))
+		return -EINVAL;
+	return new_val(json_null(), val);
+}
+
 static const struct type_desc types[T_MAX] = {
 	[T_VIP] = { "VIP", "expected ADDR:PORT/PROTO",
 		    "ADDR:PORT/PROTO, [ADDR6]:PORT/PROTO or ADDR/PROTO; PROTO is tcp or udp, "
@@ -228,12 +360,88 @@ static const struct type_desc types[T_MAX] = {
 	[T_STATE] = { "up|drain", "expected up or drain", NULL, parse_state },
 	[T_SECS] = { "SECONDS", "expected an integer 1..3600", "an interval of 1..3600 seconds",
 		     parse_secs },
+	[T_HCTYPE] = { "none|tcp|http|https|udp", "expected none, tcp, http, https or udp", NULL,
+		       parse_hctype },
+	[T_PORT] = { "PORT", "expected an integer 1..65535", "a port 1..65535", parse_port },
+	[T_MS] = { "MS", "expected an integer 0..3600000", "milliseconds, an integer 0..3600000 "
+		   "(xlbd checks each key's own range)", parse_ms },
+	[T_COUNT] = { "N", "expected an integer 1..100", "an integer 1..100", parse_count },
+	[T_PCT] = { "PCT", "expected an integer 0..50", "a percentage 0..50", parse_pct },
+	[T_URLPATH] = { "URLPATH", "expected a path starting with '/', without spaces or control "
+			"characters", "an HTTP path starting with '/' (query included), without "
+			"spaces or control characters", parse_urlpath },
+	[T_HOST] = { "HOST", "expected a host name without spaces or control characters",
+		     "a host name (HTTP Host header and TLS SNI)", parse_host },
+	[T_STATUS] = { "LIST", "expected status codes or ranges within 100..599, such as "
+		       "200,204,300-399", "HTTP status codes or ranges within 100..599, separated "
+		       "by commas: 200,204,300-399", parse_status },
+	[T_TEXT] = { "TEXT", "expected at most 1024 bytes without control characters",
+		     "at most 1024 bytes without control characters (quote it in -batch lines)",
+		     parse_text },
+	[T_SLOW] = { "SECS", "expected an integer 0..3600", "0..3600 seconds (0: off)",
+		     parse_slow },
+	[T_DEAD] = { "rechoose|drop", "expected rechoose or drop", NULL, parse_dead },
+	[T_ALLDOWN] = { "drop|fail-open", "expected drop or fail-open", NULL, parse_alldown },
+	[T_CLEAR] = { "clear", "expected clear", NULL, parse_clear },
 };
 
-#define POS(k, t)		{ NULL, k, t, 0, NULL }
-#define POS_OPT(k, t)		{ NULL, k, t, A_OPT, NULL }
-#define KW(w, k, t, f, d)	{ w, k, t, f, d }
-#define END			{ NULL, NULL, 0, 0, NULL }
+#define POS(k, t)		{ NULL, k, t, 0, NULL, NULL }
+#define POS_OPT(k, t)		{ NULL, k, t, A_OPT, NULL, NULL }
+#define KW(w, k, t, f, d)	{ w, k, t, f, d, NULL }
+#define GKW(g, w, k, t, d)	{ w, k, t, 0, d, g }
+#define END			{ NULL, NULL, 0, 0, NULL, NULL }
+
+#define G_HEALTH	"HEALTH-OPTIONS"
+#define G_POLICY	"POLICY-OPTIONS"
+
+/* The health check keywords, writing the keys of the object @P. */
+#define HEALTH_KWS(P)                                                                         \
+	GKW(G_HEALTH, "health", P ".type", T_HCTYPE,                                          \
+	    "Check type: none (default), a TCP connect, an HTTP(S) GET, or a UDP exchange."), \
+	GKW(G_HEALTH, "health-port", P ".port", T_PORT,                                       \
+	    "Port to check (default: the VIP's port; needed when it is 0)."),                 \
+	GKW(G_HEALTH, "interval", P ".interval_ms", T_MS,                                     \
+	    "Milliseconds between probes, 10..3600000 (default 1000)."),                      \
+	GKW(G_HEALTH, "timeout", P ".timeout_ms", T_MS,                                       \
+	    "Milliseconds a probe may take, 1..interval (default 500, or the interval if "    \
+	    "shorter)."),                                                                     \
+	GKW(G_HEALTH, "rise", P ".rise", T_COUNT,                                             \
+	    "Successes in a row that bring a backend up (default 2)."),                       \
+	GKW(G_HEALTH, "fall", P ".fall", T_COUNT,                                             \
+	    "Failures in a row that take a backend down (default 3)."),                       \
+	GKW(G_HEALTH, "jitter", P ".jitter_pct", T_PCT,                                       \
+	    "Random spread of the interval in percent (default 10)."),                        \
+	GKW(G_HEALTH, "backoff-max", P ".backoff_max_ms", T_MS,                               \
+	    "Longest delay between probes of a down backend (default 0: 8 times the "         \
+	    "interval)."),                                                                    \
+	GKW(G_HEALTH, "datapath", P ".datapath", T_ONOFF,                                     \
+	    "Probe the VIP address through the encapsulation, as clients reach the backend "  \
+	    "(default off: the backend address)."),                                           \
+	GKW(G_HEALTH, "path", P ".path", T_URLPATH, "http, https: the path to GET (default /)."), \
+	GKW(G_HEALTH, "host", P ".host", T_HOST,                                              \
+	    "http, https: Host header and SNI (default: the backend address)."),              \
+	GKW(G_HEALTH, "expect-status", P ".expect_status", T_STATUS,                          \
+	    "http, https: statuses that pass (default 200-399)."),                            \
+	GKW(G_HEALTH, "expect-body", P ".expect_body", T_TEXT,                                \
+	    "http, https: text the body must hold (default: any body)."),                     \
+	GKW(G_HEALTH, "tls-verify", P ".tls_verify", T_ONOFF,                                 \
+	    "https: verify the backend's certificate (default off)."),                        \
+	GKW(G_HEALTH, "payload", P ".payload", T_TEXT,                                        \
+	    "udp: the datagram to send (default empty)."),                                    \
+	GKW(G_HEALTH, "expect-reply", P ".expect_reply", T_TEXT,                              \
+	    "udp: text the reply must hold (default: any reply).")
+
+#define POLICY_KWS                                                                            \
+	GKW(G_POLICY, "slow-start", "slow_start_s", T_SLOW,                                   \
+	    "Ramp a recovered or added backend's weight up over SECS (default 0: off)."),     \
+	GKW(G_POLICY, "latency-adaptive", "latency_adaptive", T_ONOFF,                        \
+	    "Lower the weight of backends whose probes are slow (default off)."),             \
+	GKW(G_POLICY, "dead-backend", "dead_backend", T_DEAD,                                 \
+	    "Flows of a backend that went down: re-choose a live one (default), or drop "     \
+	    "their packets."),                                                                \
+	GKW(G_POLICY, "all-down", "all_down", T_ALLDOWN,                                      \
+	    "When every backend is down: drop (default), or keep the last backends "          \
+	    "(fail-open).")
 
 static const struct cli_arg a_vip_add[] = {
 	POS("vip", T_VIP),
@@ -246,6 +454,21 @@ static const struct cli_arg a_vip_add[] = {
 	   "Record flows in the connection table (default on); off gives stateless Maglev."),
 	KW("encap", "encap", T_ENCAP, 0,
 	   "Encapsulation toward the backends (default and only value for now)."),
+	HEALTH_KWS("health"),
+	POLICY_KWS,
+	END,
+};
+
+static const struct cli_arg a_vip_set[] = {
+	POS("vip", T_VIP),
+	KW("ring-size", "ring_size", T_RING, 0,
+	   "New Maglev table size; the table is rebuilt, so most flows without a connection "
+	   "entry move."),
+	KW("hash", "hash", T_HASH, 0, "What picks the ring slot: the 5-tuple or the source."),
+	KW("conntrack", "conntrack", T_ONOFF, 0, "Record flows in the connection table."),
+	KW("encap", "encap", T_ENCAP, 0, "Encapsulation toward the backends."),
+	HEALTH_KWS("health_update"),
+	POLICY_KWS,
 	END,
 };
 
@@ -262,35 +485,47 @@ static const struct cli_arg a_be_add[] = {
 	   "Relative share of the VIP's ring (default 100); 0 takes no new flows."),
 	KW("state", "state", T_STATE, 0,
 	   "drain takes no new flows while existing ones continue (default up)."),
+	HEALTH_KWS("health"),
 	END,
 };
 
 static const struct cli_arg a_be_set[] = {
 	POS("vip", T_VIP),
 	POS("address", T_ADDR),
-	KW("weight", "weight", T_WEIGHT, A_REQ,
+	KW("weight", "weight", T_WEIGHT, 0,
 	   "The new weight; only the slots that must move change owner."),
+	HEALTH_KWS("health_update"),
+	KW("health-override", "health", T_CLEAR, 0,
+	   "Remove the backend's health override: it follows the VIP's check again. Health "
+	   "options given with it start a new override."),
 	END,
 };
 
 static const struct cli_cmd c_vip[] = {
-	{ "add", "vip.add", "Add a VIP, with no backend yet.", a_vip_add },
-	{ "del", "vip.del", "Delete a VIP and its backends.", a_vip },
-	{ "list", "vip.list", "List the VIPs and their options.", a_none },
-	{ "show", "vip.show", "Show one VIP, its options and its backends.", a_vip },
-	{ NULL, NULL, NULL, NULL },
+	{ "add", "vip.add", "Add a VIP, with no backend yet. With health, its backends are "
+	  "checked and those that fail leave the ring.", a_vip_add, 0 },
+	{ "set", "vip.set", "Change options of a VIP (at least one). Health options edit its "
+	  "current check: the keys not given are kept, and a new type drops the keys it does "
+	  "not take.", a_vip_set, C_NEED_KW },
+	{ "del", "vip.del", "Delete a VIP and its backends.", a_vip, 0 },
+	{ "list", "vip.list", "List the VIPs, their options and health checks.", a_none, 0 },
+	{ "show", "vip.show", "Show one VIP, its options, its health check and its backends.",
+	  a_vip, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct cli_cmd c_backend[] = {
-	{ "add", "backend.add", "Add a backend to a VIP.", a_be_add },
+	{ "add", "backend.add", "Add a backend to a VIP. Health options override the VIP's "
+	  "check for this backend; the keys not given follow the VIP's.", a_be_add, 0 },
 	{ "del", "backend.del", "Remove a backend from a VIP; its flows move to the others.",
-	  a_vip_addr },
-	{ "set", "backend.set", "Change the weight of a backend.", a_be_set },
+	  a_vip_addr, 0 },
+	{ "set", "backend.set", "Change the weight or the health override of a backend (at "
+	  "least one). Health options edit its current override.", a_be_set, C_NEED_KW },
 	{ "drain", "backend.drain", "Send no new flows to a backend; existing flows continue.",
-	  a_vip_addr },
-	{ "undrain", "backend.undrain", "Put a drained backend back in service.", a_vip_addr },
-	{ "list", "backend.list", "List the backends of every VIP, or of one.", a_vip_opt },
-	{ NULL, NULL, NULL, NULL },
+	  a_vip_addr, 0 },
+	{ "undrain", "backend.undrain", "Put a drained backend back in service.", a_vip_addr, 0 },
+	{ "list", "backend.list", "List the backends of every VIP, or of one.", a_vip_opt, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct cli_arg a_stats[] = {
@@ -304,36 +539,36 @@ static const struct cli_arg a_stats[] = {
 static const struct cli_cmd c_stats[] = {
 	{ NULL, "stats",
 	  "Packets, bytes and new flows per VIP and per backend, of every VIP or of one. "
-	  "Works without xlbd: reads the pinned maps.", a_stats },
-	{ NULL, NULL, NULL, NULL },
+	  "Works without xlbd: reads the pinned maps.", a_stats, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct cli_cmd c_maglev[] = {
 	{ "show", "maglev.show",
-	  "Slots per backend, imbalance and checksum of a VIP's Maglev table.", a_vip },
-	{ NULL, NULL, NULL, NULL },
+	  "Slots per backend, imbalance and checksum of a VIP's Maglev table.", a_vip, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct cli_cmd c_status[] = {
 	{ NULL, "status", "The daemon, the attach mode, the interfaces and the map usage "
-	  "(conntrack fill).", a_none },
-	{ NULL, NULL, NULL, NULL },
+	  "(conntrack fill).", a_none, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct cli_cmd c_config[] = {
 	{ "dump", "config.dump",
 	  "Print the current state in the config schema: what xlbd --config loads to "
-	  "reproduce it.", a_none },
+	  "reproduce it.", a_none, 0 },
 	{ "reload", "config.reload",
 	  "Make xlbd re-read its config file and apply only the difference; an invalid file "
-	  "changes nothing.", a_none },
-	{ NULL, NULL, NULL, NULL },
+	  "changes nothing.", a_none, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct cli_cmd c_detach[] = {
 	{ NULL, "detach", "Detach xlb from every interface, or from IFACE. Pinned maps stay.",
-	  a_iface_opt },
-	{ NULL, NULL, NULL, NULL },
+	  a_iface_opt, 0 },
+	{ NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct cli_obj objs[] = {
@@ -440,7 +675,7 @@ static void join(char *buf, size_t len, const char *const *names, int n, const c
 static void match_err(char *err, size_t errlen, const char *where, const char *what,
 		      const char *word, const char *const *names, int n, int r)
 {
-	char list[160];
+	char list[512];
 
 	join(list, sizeof(list), names, n, r == AMBIGUOUS ? word : NULL);
 	if (r == AMBIGUOUS)
@@ -484,10 +719,14 @@ static void put_synopsis(FILE *f, const struct cli_obj *o, const struct cli_cmd 
 	for (a = c->args; a->key; a++) {
 		const char *meta = types[a->type].meta;
 
-		if (!a->kw)
+		if (a->group) {
+			if (a == c->args || !a[-1].group || strcmp(a[-1].group, a->group))
+				fprintf(f, " [%s]", a->group);
+		} else if (!a->kw) {
 			fprintf(f, a->flags & A_OPT ? " [%s]" : " %s", meta);
-		else
+		} else {
 			fprintf(f, a->flags & A_REQ ? " %s %s" : " [%s %s]", a->kw, meta);
+		}
 	}
 }
 
@@ -520,6 +759,8 @@ static void put_keywords(FILE *f, const struct cli_cmd *c)
 	for (a = c->args; a->key; a++) {
 		if (!a->kw)
 			continue;
+		if (a->group && (a == c->args || !a[-1].group || strcmp(a[-1].group, a->group)))
+			fprintf(f, "  %s:\n", a->group);
 		snprintf(kw, sizeof(kw), "%s %s", a->kw, types[a->type].meta);
 		fprintf(f, "    %-20s %s\n", kw, a->desc);
 	}
@@ -690,10 +931,15 @@ static void put_markdown(FILE *f, const void *a, const void *b)
 			fprintf(f, "- `");
 			put_synopsis(f, o, c);
 			fprintf(f, "`  \n  %s\n", c->desc);
-			for (arg = c->args; arg->key; arg++)
-				if (arg->kw)
-					fprintf(f, "  - `%s %s`: %s\n", arg->kw,
-						types[arg->type].meta, arg->desc);
+			for (arg = c->args; arg->key; arg++) {
+				if (!arg->kw)
+					continue;
+				if (arg->group && (!arg[-1].group ||
+						   strcmp(arg[-1].group, arg->group)))
+					fprintf(f, "  - %s:\n", arg->group);
+				fprintf(f, "%s  - `%s %s`: %s\n", arg->group ? "  " : "", arg->kw,
+					types[arg->type].meta, arg->desc);
+			}
 			mark_types(c, used);
 		}
 	}
@@ -754,13 +1000,30 @@ static int parse_value(const struct cli_arg *a, const char *lbl, const char *s, 
 	json_t *val = NULL;
 	int ret;
 
+	const char *dot = strchr(a->key, '.');
+	char outer[32];
+
 	ret = t->parse(s, &val, &why);
 	if (ret == -EINVAL)
 		set_err(err, errlen, "%s: %s '%s': %s", lbl, a->kw ? a->kw : t->meta, s,
 			why ? why : t->expect);
 	if (ret)
 		return ret;
-	if (json_object_set_new(req, a->key, val))
+	if (dot) {
+		json_t *o;
+
+		snprintf(outer, sizeof(outer), "%.*s", (int)(dot - a->key), a->key);
+		o = json_object_get(req, outer);
+		if (!o) {
+			o = json_object();
+			if (!o || json_object_set_new(req, outer, o)) {
+				json_decref(val);
+				return -ENOMEM;
+			}
+		}
+		req = o;
+	}
+	if (json_object_set_new(req, dot ? dot + 1 : a->key, val))
 		return -ENOMEM;
 	return 0;
 }
@@ -829,6 +1092,15 @@ static int parse_args(const struct cli_obj *o, const struct cli_cmd *c, int argc
 		if (ret)
 			return ret;
 		i += 2;
+	}
+	if (c->flags & C_NEED_KW) {
+		for (k = 0; k < n_kw && !seen[k]; k++)
+			;
+		if (k == n_kw) {
+			set_err(err, errlen, "%s: missing OPTIONS: expected at least one keyword "
+				"(see '" PROG " %s help')", lbl, lbl);
+			return -EINVAL;
+		}
 	}
 	for (k = 0; k < n_kw; k++) {
 		if (!(kws[k].flags & A_REQ) || seen[k])

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define XLB_CLI_ERRLEN		256	/* enough for any message we write */
+#define XLB_CLI_ERRLEN		768	/* enough for any message we write */
 #define XLB_CLI_LINE_MAX	4096	/* bytes of a -batch line, newline included */
 
 /* xlb_cli_parse() result: *request is {"help": TEXT}, print TEXT to stdout. */
@@ -52,7 +52,10 @@ int xlb_cli_opts_parse(int argc, char **argv, struct xlb_cli_opts *o, char *err,
  * prefix, except values.  Returns 0 with *request set to the request, e.g.
  * {"cmd":"backend.add","vip":"10.0.0.1:80/tcp","address":"10.1.0.5",
  * "weight":10}, with the VIP and addresses in canonical form and only the
- * options given (the daemon applies the schema's defaults); or
+ * options given (the daemon applies the schema's defaults).  Health options
+ * nest in "health" (vip add, backend add: the object itself) or in
+ * "health_update" (vip set, backend set: a partial edit the daemon merges
+ * into the current object); or
  * XLB_CLI_HELP with *request = {"help": TEXT}; or -EINVAL (with @err) or
  * -ENOMEM, *request NULL.  The caller json_decref()s *request.
  */

@@ -21,6 +21,7 @@
 
 static struct xlb_cli_opts opts;
 static json_t *prev_stats;	/* the previous sample, with watch */
+static json_t *cur_config;	/* config.dump's "config", for vip list and show */
 static long watch_secs;
 
 /* ---------------------------------------------------------------- transport */
@@ -224,6 +225,38 @@ static void print_rates(json_t *now, json_t *before)
 	       (double)(ival(now, "new_flows") - ival(before, "new_flows")) / (double)watch_secs);
 }
 
+/* The VIP's health check and policies, from the config (vip list and show). */
+static void print_vip_cfg(const char *vip)
+{
+	json_t *v, *h;
+	const char *type, *path;
+	size_t i;
+
+	json_array_foreach(json_object_get(cur_config, "vips"), i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "vip")) ?: "", vip))
+			continue;
+		h = json_object_get(v, "health");
+		type = json_string_value(json_object_get(h, "type")) ?: "none";
+		printf("  health %s", type);
+		if (strcmp(type, "none")) {
+			printf(" port %lld interval %lldms timeout %lldms rise %lld fall %lld",
+			       ival(h, "port"), ival(h, "interval_ms"), ival(h, "timeout_ms"),
+			       ival(h, "rise"), ival(h, "fall"));
+			path = json_string_value(json_object_get(h, "path"));
+			if (path)
+				printf(" path %s", path);
+			if (json_is_true(json_object_get(h, "datapath")))
+				printf(" datapath");
+		}
+		printf("; dead-backend %s, all-down %s, slow-start %llds%s\n",
+		       json_string_value(json_object_get(v, "dead_backend")) ?: "-",
+		       json_string_value(json_object_get(v, "all_down")) ?: "-",
+		       ival(v, "slow_start_s"),
+		       json_is_true(json_object_get(v, "latency_adaptive")) ? ", latency-adaptive" : "");
+		return;
+	}
+}
+
 static void print_vips(json_t *reply, bool stats)
 {
 	json_t *v, *b, *s;
@@ -237,9 +270,12 @@ static void print_vips(json_t *reply, bool stats)
 			printf("%-32s packets %12lld  bytes %14lld  new flows %10lld", vn,
 			       ival(s, "packets"), ival(s, "bytes"), ival(s, "new_flows"));
 			print_rates(s, prev_counters(vn, NULL));
-		} else
+		} else {
 			printf("%-32s id %-4lld ring %lld\n", json_string_value(json_object_get(v, "vip")),
 			       ival(v, "id"), ival(v, "ring_size"));
+			if (cur_config)
+				print_vip_cfg(json_string_value(json_object_get(v, "vip")) ?: "");
+		}
 		json_array_foreach(json_object_get(v, "backends"), j, b) {
 			const char *health = json_is_false(json_object_get(b, "up")) ? "down" : "up";
 
@@ -346,6 +382,17 @@ static int print_reply(const char *cmd, json_t *reply)
 
 /* ---------------------------------------------------------------- main */
 
+/* The health checks live in the config: vip list and show print them from it. */
+static void fetch_config(FILE *f, int fd)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "config.dump"), *reply = NULL;
+
+	if (req && !ctl_call(f, fd, req, &reply) && json_is_true(json_object_get(reply, "ok")))
+		cur_config = json_incref(json_object_get(reply, "config"));
+	json_decref(reply);
+	json_decref(req);
+}
+
 static int run(json_t **reqs, int n)
 {
 	FILE *f = NULL;
@@ -374,6 +421,8 @@ static int run(json_t **reqs, int n)
 		json_t *reply = NULL;
 		int err = ctl_call(f, fd, reqs[i], &reply);
 
+		if (!err && !opts.json && (!strcmp(cmd, "vip.list") || !strcmp(cmd, "vip.show")))
+			fetch_config(f, fd);
 		if (err) {
 			fprintf(stderr, "xlbctl: %s: %s\n", cmd, strerror(-err));
 			rc = XLB_CLI_EXIT_FAIL;
@@ -381,6 +430,8 @@ static int run(json_t **reqs, int n)
 			rc = print_reply(cmd, reply);
 		}
 		json_decref(reply);
+		json_decref(cur_config);
+		cur_config = NULL;
 	}
 	fclose(f);
 	return rc;

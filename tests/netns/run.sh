@@ -678,6 +678,21 @@ EOF
 		{ MSG="vip list -j is not JSON"; return 1; }
 	ctl stats >/dev/null && ctl status >/dev/null || { MSG="stats/status failed"; return 1; }
 
+	# Health options: a partial vip set keeps the other keys; vip show prints them.
+	ctl vip set "$V" health tcp interval 200 dead-backend drop && ctl vip set "$V" rise 1 &&
+		ctl backend set "$V" "$B24" health-port 81 || { MSG="a health change was refused"; return 1; }
+	out=$(ctl vip show "$V")
+	grep -q "health tcp port $PORT interval 200ms timeout 200ms rise 1 fall 3" <<<"$out" &&
+		grep -q "dead-backend drop, all-down drop" <<<"$out" || { MSG="vip show health: '$out'"; return 1; }
+	ctl config dump | grep -q '"port": 81' || { MSG="backend override not in the dump"; return 1; }
+	# An override without a type needs a VIP with checks: "none" is refused first.
+	ctl vip set "$V" health none 2>&1 | grep -q "health.type: missing: the VIP has no checks" ||
+		{ MSG="none accepted under a typeless override"; return 1; }
+	ctl backend set "$V" "$B24" health-override clear &&
+		ctl vip set "$V" health none dead-backend rechoose || { MSG="health reset refused"; return 1; }
+	out=$(ctl vip show "$V") && grep -q "health none; dead-backend rechoose" <<<"$out" ||
+		{ MSG="vip show after reset: '$out'"; return 1; }
+
 	# config dump reproduces the state: it is a valid config with this VIP.
 	ctl config dump >"$TMP/dump.json" && "$XLBD" --check-config "$TMP/dump.json" >/dev/null &&
 		grep -q '"ring_size": 4093' "$TMP/dump.json" || { MSG="config dump does not reload"; return 1; }
@@ -686,7 +701,8 @@ EOF
 	for c in "vip add 10.0.0.300:80/tcp" "vip add 10.0.0.1:70000/tcp" "vip add $V" \
 		 "vip show 10.9.9.9:80/tcp" "backend add $V $B14" "backend set $V 10.7.7.7 weight 1" \
 		 "backend add $V 10.7.7.7 weight 70000" "vip add 10.0.0.9:80/tcp ring-size 1000" \
-		 "frobnicate" "backend d $V $B14"; do
+		 "frobnicate" "backend d $V $B14" "vip set $V" "vip set $V path /x" \
+		 "vip set $V health tcp timeout 2000"; do
 		# shellcheck disable=SC2086
 		out=$(ctl $c 2>&1) && { MSG="'xlbctl $c' succeeded"; return 1; }
 		[ -n "$out" ] || { MSG="'xlbctl $c' failed silently"; return 1; }

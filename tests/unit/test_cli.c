@@ -164,7 +164,8 @@ static void test_prefixes(void **state)
 {
 	(void)state;
 	ok("v a " VIP, "{\"cmd\":\"vip.add\",\"vip\":\"" VIP "\"}");
-	ok("v a " VIP " r 7 h 5tuple c on e ipip",
+	/* "r" could be ring-size or rise, "h" hash, health, health-port or host. */
+	ok("v a " VIP " rin 7 ha 5tuple c on en ipip",
 	   "{\"cmd\":\"vip.add\",\"vip\":\"" VIP "\",\"ring_size\":7,\"hash\":\"5tuple\","
 	   "\"conntrack\":true,\"encap\":\"ipip\"}");
 	ok("vi sh " VIP, "{\"cmd\":\"vip.show\",\"vip\":\"" VIP "\"}");
@@ -202,7 +203,9 @@ static const char *const top_lines[] = {
 	"Usage: xlbctl [OPTIONS] OBJECT COMMAND [ARGS]",
 	"xlbctl vip add VIP [ring-size M] [hash 5tuple|src] [conntrack on|off] [encap ipip]",
 	"xlbctl backend add VIP ADDR [weight W] [state up|drain]",
-	"xlbctl backend set VIP ADDR weight W",
+	"xlbctl backend set VIP ADDR [weight W] [HEALTH-OPTIONS] [health-override clear]",
+	"xlbctl vip set VIP [ring-size M] [hash 5tuple|src] [conntrack on|off] [encap ipip] "
+	"[HEALTH-OPTIONS] [POLICY-OPTIONS]",
 	"xlbctl backend list [VIP]",
 	"xlbctl stats [VIP]",
 	"xlbctl maglev show VIP",
@@ -230,7 +233,7 @@ static void test_help_top(void **state)
 		/* Every command of the table, whatever this list says. */
 		for (j = 0; !xlb_cli_synopsis(j, syn, sizeof(syn)); j++)
 			has(t, syn, lines[i]);
-		assert_int_equal(j, 16);
+		assert_int_equal(j, 17);
 		free(t);
 	}
 	/* help for help is the top-level help. */
@@ -251,7 +254,7 @@ struct level {
 static void test_help_objects(void **state)
 {
 	static const struct level lv[] = {
-		{ "vip help", { "Usage: xlbctl vip { add | del | list | show | help } [ARGS]",
+		{ "vip help", { "Usage: xlbctl vip { add | set | del | list | show | help } [ARGS]",
 				"xlbctl vip add VIP [ring-size M]", "xlbctl vip show VIP",
 				"VIP    := ADDR:PORT/PROTO" }, "xlbctl backend" },
 		{ "v -h", { "xlbctl vip del VIP", "xlbctl vip list" }, "xlbctl backend" },
@@ -273,8 +276,12 @@ static void test_help_objects(void **state)
 		{ "vip add help", { "Usage: xlbctl vip add VIP [ring-size M] [hash 5tuple|src]",
 				    "ring-size M", "conntrack on|off", "M      := a prime 2..1048573" },
 		  "vip del" },
-		{ "backend set --help", { "Usage: xlbctl backend set VIP ADDR weight W",
-					  "weight W" }, "state" },
+		{ "backend set --help", { "Usage: xlbctl backend set VIP ADDR [weight W]",
+					  "weight W", "health-override clear", "  HEALTH-OPTIONS:" },
+		  "state" },
+		{ "vip set help", { "Usage: xlbctl vip set VIP [ring-size M]",
+				    "interval MS", "  POLICY-OPTIONS:", "LIST   := HTTP status codes" },
+		  "xlbctl backend" },
 		{ "b a -h", { "Usage: xlbctl backend add VIP ADDR [weight W] [state up|drain]",
 			      "state up|drain" }, "backend del" },
 		{ "maglev show help", { "Usage: xlbctl maglev show VIP" }, "xlbctl vip" },
@@ -342,10 +349,15 @@ static void test_errors(void **state)
 		{ "backend add " VIP " " BE " state down",
 		  "xlbctl: backend add: state 'down': expected up or drain" },
 		{ "vip add " VIP " weight 1", "xlbctl: vip add: 'weight': unknown keyword: expected "
-		  "one of ring-size, hash, conntrack, encap" },
+		  "one of ring-size, hash, conntrack, encap, health, health-port, interval, timeout, "
+		  "rise, fall, jitter, backoff-max, datapath, path, host, expect-status, expect-body, "
+		  "tls-verify, payload, expect-reply, slow-start, latency-adaptive, dead-backend, "
+		  "all-down" },
 		{ "backend set " VIP " " BE " state drain", "xlbctl: backend set: 'state': unknown "
-		  "keyword: expected one of weight" },
-		{ "vip add " VIP " hash src h 5tuple",
+		  "keyword: expected one of weight, health, health-port, interval, timeout, rise, "
+		  "fall, jitter, backoff-max, datapath, path, host, expect-status, expect-body, "
+		  "tls-verify, payload, expect-reply, health-override" },
+		{ "vip add " VIP " hash src ha 5tuple",
 		  "xlbctl: vip add: hash given twice: expected each keyword at most once" },
 		{ "backend add " VIP " " BE " weight 1 weight 2",
 		  "xlbctl: backend add: weight given twice: expected each keyword at most once" },
@@ -355,8 +367,8 @@ static void test_errors(void **state)
 		  "xlbctl: backend add: missing ADDR: expected a unicast IPv4 or IPv6 address" },
 		{ "vip del", "xlbctl: vip del: missing VIP: expected ADDR:PORT/PROTO" },
 		{ "maglev show", "xlbctl: maglev show: missing VIP: expected ADDR:PORT/PROTO" },
-		{ "backend set " VIP " " BE,
-		  "xlbctl: backend set: missing weight W: expected an integer 0..65535" },
+		{ "backend set " VIP " " BE, "xlbctl: backend set: missing OPTIONS: expected at least "
+		  "one keyword (see 'xlbctl backend set help')" },
 		{ "vip list all", "xlbctl: vip list: unexpected argument 'all': expected nothing more" },
 		{ "status now", "xlbctl: status: unexpected argument 'now': expected nothing more" },
 		{ "stats " VIP " " BE,
@@ -377,13 +389,136 @@ static void test_errors(void **state)
 		  "maglev, status, config, detach, help" },
 		{ "", "xlbctl: missing OBJECT: expected one of vip, backend, stats, maglev, status, "
 		  "config, detach, help" },
-		{ "vip frob", "xlbctl: vip: 'frob': unknown command: expected one of add, del, list, "
-		  "show, help" },
-		{ "vip", "xlbctl: vip: missing COMMAND: expected one of add, del, list, show, help" },
+		{ "vip frob", "xlbctl: vip: 'frob': unknown command: expected one of add, set, del, "
+		  "list, show, help" },
+		{ "vip", "xlbctl: vip: missing COMMAND: expected one of add, set, del, list, show, "
+		  "help" },
 		{ "backend", "xlbctl: backend: missing COMMAND: expected one of add, del, set, "
 		  "drain, undrain, list, help" },
 		{ "help frob", "xlbctl: help: 'frob': unknown object: expected one of vip, backend, "
 		  "stats, maglev, status, config, detach, help" },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		bad(cases[i].line, cases[i].msg);
+}
+
+/* Health checks and failure policies: nested in "health" (vip add, backend
+ * add) or "health_update" (the partial edits of vip set and backend set). */
+static void test_health_commands(void **state)
+{
+	(void)state;
+	ok("vip add " VIP " health http path /healthz?full=1 host www.example.com "
+	   "expect-status 200,204,300-399 expect-body OK interval 2000 timeout 300 rise 1 fall 5 "
+	   "jitter 0 backoff-max 16000 datapath on health-port 8080",
+	   "{\"cmd\":\"vip.add\",\"vip\":\"" VIP "\",\"health\":{\"type\":\"http\","
+	   "\"path\":\"/healthz?full=1\",\"host\":\"www.example.com\","
+	   "\"expect_status\":\"200,204,300-399\",\"expect_body\":\"OK\",\"interval_ms\":2000,"
+	   "\"timeout_ms\":300,\"rise\":1,\"fall\":5,\"jitter_pct\":0,"
+	   "\"backoff_max_ms\":16000,\"datapath\":true,\"port\":8080}}");
+	ok("vip add " VIP " health https tls-verify on slow-start 30 latency-adaptive on "
+	   "dead-backend drop all-down fail-open",
+	   "{\"cmd\":\"vip.add\",\"vip\":\"" VIP "\",\"health\":{\"type\":\"https\","
+	   "\"tls_verify\":true},\"slow_start_s\":30,\"latency_adaptive\":true,"
+	   "\"dead_backend\":\"drop\",\"all_down\":\"fail-open\"}");
+	ok("vip add 10.0.0.1:53/udp health udp payload \"ping me\" expect-reply pong",
+	   "{\"cmd\":\"vip.add\",\"vip\":\"10.0.0.1:53/udp\",\"health\":{\"type\":\"udp\","
+	   "\"payload\":\"ping me\",\"expect_reply\":\"pong\"}}");
+	ok("vip add " VIP " health none slow-start 0",
+	   "{\"cmd\":\"vip.add\",\"vip\":\"" VIP "\",\"health\":{\"type\":\"none\"},"
+	   "\"slow_start_s\":0}");
+	/* vip set: partial edits. */
+	ok("vip set " VIP " interval 200",
+	   "{\"cmd\":\"vip.set\",\"vip\":\"" VIP "\",\"health_update\":{\"interval_ms\":200}}");
+	ok("vip set " VIP " health tcp ring-size 13 all-down drop",
+	   "{\"cmd\":\"vip.set\",\"vip\":\"" VIP "\",\"health_update\":{\"type\":\"tcp\"},"
+	   "\"ring_size\":13,\"all_down\":\"drop\"}");
+	ok("vip set " VIP " dead-backend rechoose",
+	   "{\"cmd\":\"vip.set\",\"vip\":\"" VIP "\",\"dead_backend\":\"rechoose\"}");
+	/* Backends: an override, its edits, its removal. */
+	ok("backend add " VIP " " BE " weight 5 health-port 8081 path /b",
+	   "{\"cmd\":\"backend.add\",\"vip\":\"" VIP "\",\"address\":\"" BE "\",\"weight\":5,"
+	   "\"health\":{\"port\":8081,\"path\":\"/b\"}}");
+	ok("backend set " VIP " " BE " fall 2",
+	   "{\"cmd\":\"backend.set\",\"vip\":\"" VIP "\",\"address\":\"" BE "\","
+	   "\"health_update\":{\"fall\":2}}");
+	ok("backend set " VIP " " BE " health-override clear weight 3",
+	   "{\"cmd\":\"backend.set\",\"vip\":\"" VIP "\",\"address\":\"" BE "\","
+	   "\"health\":null,\"weight\":3}");
+	ok("backend set " VIP " " BE " health-o clear health tcp",
+	   "{\"cmd\":\"backend.set\",\"vip\":\"" VIP "\",\"address\":\"" BE "\","
+	   "\"health\":null,\"health_update\":{\"type\":\"tcp\"}}");
+	/* Prefixes of the new keywords. */
+	ok("v se " VIP " int 100 ti 50 ris 2 fa 1 j 5 b 0 da off la off de drop al drop sl 10",
+	   "{\"cmd\":\"vip.set\",\"vip\":\"" VIP "\",\"health_update\":{\"interval_ms\":100,"
+	   "\"timeout_ms\":50,\"rise\":2,\"fall\":1,\"jitter_pct\":5,\"backoff_max_ms\":0,"
+	   "\"datapath\":false},\"latency_adaptive\":false,\"dead_backend\":\"drop\","
+	   "\"all_down\":\"drop\",\"slow_start_s\":10}");
+}
+
+static void test_health_errors(void **state)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+		{ "vip add " VIP " health icmp",
+		  "xlbctl: vip add: health 'icmp': expected none, tcp, http, https or udp" },
+		{ "vip add " VIP " health-port 0",
+		  "xlbctl: vip add: health-port '0': expected an integer 1..65535" },
+		{ "vip add " VIP " interval 3600001",
+		  "xlbctl: vip add: interval '3600001': expected an integer 0..3600000" },
+		{ "vip add " VIP " timeout 1s",
+		  "xlbctl: vip add: timeout '1s': expected an integer 0..3600000" },
+		{ "vip add " VIP " rise 0", "xlbctl: vip add: rise '0': expected an integer 1..100" },
+		{ "vip add " VIP " fall 101", "xlbctl: vip add: fall '101': expected an integer 1..100" },
+		{ "vip add " VIP " jitter 51", "xlbctl: vip add: jitter '51': expected an integer 0..50" },
+		{ "vip add " VIP " datapath yes", "xlbctl: vip add: datapath 'yes': expected on or off" },
+		{ "vip add " VIP " path healthz", "xlbctl: vip add: path 'healthz': expected a path "
+		  "starting with '/', without spaces or control characters" },
+		{ "vip add " VIP " path \"/a b\"", "xlbctl: vip add: path '/a b': expected a path "
+		  "starting with '/', without spaces or control characters" },
+		{ "vip add " VIP " host \"\"", "xlbctl: vip add: host '': expected a host name "
+		  "without spaces or control characters" },
+		{ "vip add " VIP " expect-status 200-", "xlbctl: vip add: expect-status '200-': "
+		  "expected status codes or ranges within 100..599, such as 200,204,300-399" },
+		{ "vip add " VIP " expect-status 600", "xlbctl: vip add: expect-status '600': "
+		  "expected status codes or ranges within 100..599, such as 200,204,300-399" },
+		{ "vip add " VIP " tls-verify 1", "xlbctl: vip add: tls-verify '1': expected on or off" },
+		{ "vip add " VIP " slow-start 3601",
+		  "xlbctl: vip add: slow-start '3601': expected an integer 0..3600" },
+		{ "vip add " VIP " dead-backend reset",
+		  "xlbctl: vip add: dead-backend 'reset': expected rechoose or drop" },
+		{ "vip add " VIP " all-down open",
+		  "xlbctl: vip add: all-down 'open': expected drop or fail-open" },
+		{ "vip add " VIP " health-override clear", "xlbctl: vip add: 'health-override': "
+		  "unknown keyword: expected one of ring-size, hash, conntrack, encap, health, health-port, interval, timeout, "
+		  "rise, fall, jitter, backoff-max, datapath, path, host, expect-status, expect-body, "
+		  "tls-verify, payload, expect-reply, slow-start, latency-adaptive, dead-backend, "
+		  "all-down" },
+		{ "vip add " VIP " r 7", "xlbctl: vip add: 'r': ambiguous keyword: matches ring-size, "
+		  "rise" },
+		{ "vip add " VIP " e ipip", "xlbctl: vip add: 'e': ambiguous keyword: matches encap, "
+		  "expect-status, expect-body, expect-reply" },
+		{ "vip set " VIP, "xlbctl: vip set: missing OPTIONS: expected at least one keyword "
+		  "(see 'xlbctl vip set help')" },
+		{ "vip set " VIP " interval", "xlbctl: vip set: interval: missing MS: expected an "
+		  "integer 0..3600000" },
+		{ "vip set " VIP " interval 5 interval 6",
+		  "xlbctl: vip set: interval given twice: expected each keyword at most once" },
+		{ "vip set", "xlbctl: vip set: missing VIP: expected ADDR:PORT/PROTO" },
+		{ "vip set " VIP " state up", "xlbctl: vip set: 'state': unknown keyword: expected "
+		  "one of ring-size, hash, conntrack, encap, health, health-port, interval, timeout, "
+		  "rise, fall, jitter, backoff-max, datapath, path, host, expect-status, expect-body, "
+		  "tls-verify, payload, expect-reply, slow-start, latency-adaptive, dead-backend, "
+		  "all-down" },
+		{ "backend set " VIP " " BE " health-override yes",
+		  "xlbctl: backend set: health-override 'yes': expected clear" },
+		{ "backend add " VIP " " BE " slow-start 5", "xlbctl: backend add: 'slow-start': "
+		  "unknown keyword: expected one of weight, state, health, health-port, interval, "
+		  "timeout, rise, fall, jitter, backoff-max, datapath, path, host, expect-status, "
+		  "expect-body, tls-verify, payload, expect-reply" },
 	};
 	unsigned int i;
 
@@ -575,7 +710,7 @@ static void test_man_page(void **state)
 	for (i = 0; !xlb_cli_synopsis(i, syn, sizeof(syn)); i++)
 		if (!strstr(doc, syn))
 			fail_msg("%s lacks the command '%s'", doc_path, syn);
-	assert_int_equal(i, 16);
+	assert_int_equal(i, 17);
 	assert_int_equal(xlb_cli_markdown(&gen), 0);
 	if (!strstr(doc, gen))
 		fail_msg("%s is stale: regenerate its OBJECTS AND COMMANDS and OPTIONS with "
@@ -595,6 +730,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_help_top),
 		cmocka_unit_test(test_help_objects),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_health_commands),
+		cmocka_unit_test(test_health_errors),
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_opts_errors),
 		cmocka_unit_test(test_split),

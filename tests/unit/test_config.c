@@ -520,6 +520,7 @@ static void test_example_file(void **state)
 {
 	char err[XLB_CFG_ERRLEN] = "";
 	struct xlb_cfg *c = NULL;
+	__u32 i, j, seen = 0, overrides = 0;
 	char *t;
 
 	(void)state;
@@ -527,6 +528,15 @@ static void test_example_file(void **state)
 		fail_msg("%s", err);
 	assert_true(c->n_vips >= 3);
 	assert_true(c->n_ifaces >= 1);
+	/* The example shows a TCP check, an HTTP one and a backend override. */
+	for (i = 0; i < c->n_vips; i++) {
+		seen |= 1U << c->vips[i].health.type;
+		for (j = 0; j < c->vips[i].n_backends; j++)
+			overrides += c->vips[i].backends[j].has_health;
+	}
+	assert_true(seen & (1U << XLB_CFG_HC_TCP));
+	assert_true(seen & (1U << XLB_CFG_HC_HTTP));
+	assert_true(overrides >= 1);
 	t = dump_ok(c);
 	round_trip(t);
 	free(t);
@@ -604,6 +614,31 @@ static void test_vip_api(void **state)
 	json_decref(back);
 	xlb_config_vip_clear(&v);
 	xlb_config_vip_clear(NULL);
+	json_decref(j);
+
+	/* The health keys and policies, and a backend override, the same way. */
+	j = json_loads("{\"vip\": \"10.0.0.1:80/tcp\", \"health\": {\"type\": \"tcp\"}, "
+		       "\"dead_backend\": \"drop\", \"backends\": [{\"address\": \"10.1.0.1\", "
+		       "\"health\": {\"port\": 81}}]}", 0, NULL);
+	assert_int_equal(xlb_config_vip_from_json(j, NULL, NULL, &v, err, sizeof(err)), 0);
+	assert_int_equal(v.health.type, XLB_CFG_HC_TCP);
+	assert_int_equal(v.dead_backend, XLB_CFG_DEAD_DROP);
+	assert_true(v.backends[0].has_health);
+	assert_int_equal(v.backends[0].health.port, 81);
+	back = xlb_config_vip_to_json(&v);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(back, "health"),
+							      "type")), "tcp");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(
+		json_object_get(back, "backends"), 0), "health"), "port")), 81);
+	json_decref(back);
+	xlb_config_vip_clear(&v);
+	json_decref(j);
+	j = json_loads("{\"vip\": \"10.0.0.1:80/tcp\", \"health\": {\"type\": \"tcp\", "
+		       "\"path\": \"/\"}}", 0, NULL);
+	assert_int_equal(xlb_config_vip_from_json(j, "request", NULL, &v, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "request.health.path: only for http and https checks (the type "
+				 "is \"tcp\")");
 	json_decref(j);
 
 	j = json_pack("{s:s, s:i}", "vip", "10.0.0.1:80/tcp", "weight", 3);
