@@ -486,7 +486,43 @@ _health_all_down() {
 	hc_finish
 }
 
-for t in health_kill health_http_udp health_flap health_drain health_all_down; do
+# A restarted xlbd starts from the pinned state: the down backend stays
+# down and out of the ring, the others stay in, and nothing leaves the
+# ring before the first round of probes.
+_health_restart() {
+	local vip="$VIP4:$HC_PORT/tcp" out lc
+
+	hc_setup || return 1
+	hc_config "{\"vip\": \"$vip\",
+	  \"health\": {\"type\": \"http\", \"port\": $HC_HTTP, \"interval_ms\": 200,
+	               \"timeout_ms\": 150, \"rise\": 2, \"fall\": 2},
+	  \"backends\": [{\"address\": \"$B14\"}, {\"address\": \"$B24\"}]}"
+	xlbd_start || return 1
+	hc_wait "$vip" "$B24" up 5 >/dev/null && hc_wait "$vip" "$B14" up 5 >/dev/null ||
+		{ MSG="backends not up"; return 1; }
+	hc_mode be1 500
+	hc_wait "$vip" "$B14" down 5 >/dev/null || { MSG="be1 not down"; return 1; }
+	ip netns exec "$NS_C" timeout 60 "$PY" "$TMP/hcconns.py" "$VIP4" "$HC_PORT" 60 \
+		>"$TMP/hcr.out" 2>&1 &
+	lc=$!
+	kill -9 "$(pgrep -P "$XLBD_PID")" || { MSG="no xlbd to kill"; return 1; }
+	wait "$XLBD_PID" 2>/dev/null
+	HC_LOG0=$(wc -l <"$TMP/xlbd.log")
+	xlbd_start || return 1
+	out="$(hc_field "$vip" "$B14" 'b["health"]["state"]') $(hc_field "$vip" "$B24" 'b["health"]["state"]')"
+	log "right after the restart: be1 and be2 are: $out"
+	[ "$out" = "down up" ] || { MSG="restart did not start from the pinned state: $out"; return 1; }
+	wait "$lc"
+	log "new connections across the restart: $(cat "$TMP/hcr.out")"
+	grep -q "^ok 60 failed 0 be2 60$" "$TMP/hcr.out" || { MSG="across the restart: $(cat "$TMP/hcr.out")"; return 1; }
+	tail -n +$((HC_LOG0 + 1)) "$TMP/xlbd.log" | grep -q "first round complete: 1 up, 1 down" ||
+		{ MSG="no complete first round: $(tail -n +$((HC_LOG0 + 1)) "$TMP/xlbd.log" | grep round)"; return 1; }
+	hc_mode be1 ok
+	hc_wait "$vip" "$B14" up 5 >/dev/null || { MSG="be1 did not come back"; return 1; }
+	hc_finish
+}
+
+for t in health_kill health_http_udp health_flap health_drain health_all_down health_restart; do
 	eval "test_$t() { local rc; _$t; rc=\$?; hc_teardown; return \$rc; }"
 done
-HEALTH_TESTS=(health_kill health_http_udp health_flap health_drain health_all_down)
+HEALTH_TESTS=(health_kill health_http_udp health_flap health_drain health_all_down health_restart)
