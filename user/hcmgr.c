@@ -475,7 +475,7 @@ static int target_add(struct xlb_hm *hm, const struct xlb_cfg_vip *cv,
 	 * failure stays down until it rises, and the rest wait for a result. */
 	if (b->down)
 		spec.initial = XLB_HC_DOWN;
-	else if (!hm->synced && hm->lb->adopted)
+	else if (!hm->synced && b->adopted)
 		spec.initial = XLB_HC_UP;
 	else
 		spec.initial = XLB_HC_UNKNOWN;

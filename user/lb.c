@@ -344,6 +344,7 @@ static int adopt(struct xlb_lb *lb)
 		nb->id = id;
 		nb->down = !!(b.flags & XLB_BE_F_UNUSABLE);
 		nb->flagged = nb->down;
+		nb->adopted = true;
 		nb->hstate = nb->down ? XLB_BS_DOWN : XLB_BS_UP;
 		nb->hc_id = -1;
 		nb->lat_pct = 100;
@@ -551,11 +552,12 @@ static int apply_vip(struct xlb_lb *lb, struct xlb_lb_vip *v, const struct xlb_c
 		nb[i].hc_id = -1;
 		nb[i].lat_pct = 100;
 		nb[i].since_ms = now;
-		/* An addition to a running VIP ramps up; the first
-		 * configuration does not (there is nothing to protect). */
+		/* An addition to a VIP that has backends ramps up; a new
+		 * VIP's or a fresh daemon's first backends do not (there is
+		 * nothing to protect, they would all ramp alike). */
 		if (cb->state == XLB_CFG_BE_DRAIN)
 			nb[i].hstate = XLB_BS_DRAINING;
-		else if (lb->applied && cv->slow_start_s)
+		else if (v->n_backends && cv->slow_start_s)
 			nb[i].hstate = XLB_BS_SLOW_START;
 		else
 			nb[i].hstate = XLB_BS_UP;
@@ -692,6 +694,5 @@ int xlb_lb_apply(struct xlb_lb *lb, const struct xlb_cfg *cfg, char *err, size_t
 		if (ret)
 			return ret;
 	}
-	lb->applied = true;
 	return 0;
 }

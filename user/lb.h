@@ -42,6 +42,7 @@ struct xlb_lb_backend {
 	__u64 transitions;	/* state changes */
 	__u8 lat_pct;		/* latency-adaptive share of the weight, 25..100 */
 	bool flagged;		/* XLB_BE_F_UNUSABLE is set in the map */
+	bool adopted;		/* found pinned at open: its health state is resumed */
 };
 
 struct xlb_lb_vip {
@@ -69,7 +70,6 @@ struct xlb_lb {
 	__u8 *be_used;		/* by backend id */
 	__u32 be_cursor;	/* next backend id to try: ids are not reused soon */
 	bool adopted;		/* open found an earlier instance's state */
-	bool applied;		/* a configuration was applied: later backends are additions */
 };
 
 /*

@@ -16,6 +16,10 @@
 #include "lb.h"
 #include "api.h"
 #include "harness.h"
+#include "hcmgr.h"
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
 
 static char pin_root[64];
 static struct xlb_lb *lb;
@@ -495,6 +499,176 @@ static bool test_api_health(void)
 	return ok;
 }
 
+/* ------------------------------------------------------- health manager */
+
+static int hm_listen(int i)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7001) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+
+	a.sin_addr.s_addr = htonl(0x7f000001 + (__u32)i);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int hm_fds[3];
+
+/* How many ring slots name backend @idx of the VIP (-1: any backend). */
+static __u32 hm_slots(const struct xlb_lb_vip *v, int idx)
+{
+	__u32 *ring = NULL, m = 0, s, n = 0;
+
+	if (xlb_ring_read(lb->x, v->id, &ring, &m))
+		return 0;
+	for (s = 0; s < m; s++)
+		n += idx < 0 ? ring[s] != 0 : ring[s] == v->backends[idx].id;
+	free(ring);
+	return n;
+}
+
+/* Run the manager (accepting probe connections) until @done or @ms pass. */
+static bool hm_pump(struct xlb_hm *hm, int ms, bool (*done)(const struct xlb_lb_vip *),
+		    const struct xlb_lb_vip *v)
+{
+	struct timespec t0, t;
+	int i, c;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		usleep(2000);
+		xlb_hm_dispatch(hm);
+		for (i = 0; i < 3; i++)
+			while (hm_fds[i] >= 0 && (c = accept(hm_fds[i], NULL, NULL)) >= 0)
+				close(c);
+		if (done && done(v))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	return false;
+}
+
+static bool all_up(const struct xlb_lb_vip *v)
+{
+	return v->backends[0].hstate == XLB_BS_UP && v->backends[1].hstate == XLB_BS_UP &&
+	       v->backends[2].hstate == XLB_BS_UP;
+}
+
+static bool first_down(const struct xlb_lb_vip *v)
+{
+	return v->backends[0].hstate == XLB_BS_DOWN;
+}
+
+static bool first_ramping(const struct xlb_lb_vip *v)
+{
+	return v->backends[0].hstate == XLB_BS_SLOW_START;
+}
+
+static bool first_up(const struct xlb_lb_vip *v)
+{
+	return v->backends[0].hstate == XLB_BS_UP;
+}
+
+static bool failing_open(const struct xlb_lb_vip *v)
+{
+	return v->fail_open;
+}
+
+/*
+ * The health manager on the real data plane and real probes: a closed
+ * listener takes its backend out of the live ring and flags it; back, it
+ * ramps through slow start; with every backend down, fail-open keeps the
+ * ring whole and flags nothing.
+ */
+static bool test_health_manager(void)
+{
+	const char *vip = "{\"vip\": \"10.0.0.3:7001/tcp\", \"slow_start_s\": 1,"
+			  " \"all_down\": \"fail-open\", \"health\": {\"type\": \"tcp\","
+			  " \"interval_ms\": 40, \"timeout_ms\": 30, \"rise\": 1, \"fall\": 1},"
+			  " \"backends\": [{\"address\": \"127.0.0.1\"}, {\"address\": \"127.0.0.2\"},"
+			  " {\"address\": \"127.0.0.3\"}]}";
+	struct xlb_vip_key k;
+	struct xlb_cfg *cfg = NULL;
+	struct xlb_hm *hm = NULL;
+	struct xlb_lb_vip *v;
+	struct xlb_backend be;
+	__u16 w, seen[8];
+	int i, n = 0;
+	bool ok = false;
+
+	XT_ASSERT(!system("ip link set dev lo up"), "lo up");
+	for (i = 0; i < 3; i++)
+		hm_fds[i] = hm_listen(i);
+	XT_ASSERT(hm_fds[0] >= 0 && hm_fds[1] >= 0 && hm_fds[2] >= 0, "listeners");
+	if (load_cfg(vip, "lo", &cfg) || xlb_lb_apply(lb, cfg, NULL, 0) ||
+	    xlb_hm_open(lb, &hm) || xlb_hm_sync(hm, cfg)) {
+		XT_FAIL("setup");
+		goto out;
+	}
+	XT_ASSERT(!xlb_vip_key_parse("10.0.0.3:7001/tcp", &k, NULL), "key");
+	v = xlb_lb_vip_find(lb, &k);
+	XT_ASSERT(v && v->n_backends == 3, "VIP");
+	XT_ASSERT(v->backends[0].hstate == XLB_BS_UNKNOWN, "unknown before the first result");
+	XT_ASSERT(hm_pump(hm, 3000, all_up, v), "all up after the first round");
+	XT_ASSERT_EQ(hm_slots(v, -1), v->ring.m);
+
+	close(hm_fds[0]);
+	hm_fds[0] = -1;
+	XT_ASSERT(hm_pump(hm, 3000, first_down, v), "closed listener: down");
+	hm_pump(hm, 60, NULL, v);	/* past the debounce */
+	XT_ASSERT_EQ(hm_slots(v, 0), 0);
+	XT_ASSERT_EQ(hm_slots(v, -1), v->ring.m);
+	XT_ASSERT(!xlb_backend_get(lb->x, v->backends[0].id, &be) &&
+		  (be.flags & XLB_BE_F_UNUSABLE), "down backend flagged unusable");
+	XT_ASSERT_EQ(v->backends[0].eff_weight, 0);
+
+	hm_fds[0] = hm_listen(0);
+	XT_ASSERT(hm_pump(hm, 3000, first_ramping, v), "back: slow start");
+	hm_pump(hm, 40, NULL, v);	/* past the debounce */
+	XT_ASSERT(!xlb_backend_get(lb->x, v->backends[0].id, &be) &&
+		  !(be.flags & XLB_BE_F_UNUSABLE), "unflagged when back");
+	/* 10, 25, 50, 75% then all of it, each step a quarter of 1 s. */
+	while (!first_up(v) && n < 8) {
+		w = v->backends[0].eff_weight;
+		if (!n || seen[n - 1] != w)
+			seen[n++] = w;
+		hm_pump(hm, 20, first_up, v);
+	}
+	XT_ASSERT(first_up(v), "slow start over");
+	hm_pump(hm, 40, NULL, v);	/* past the debounce */
+	XT_ASSERT(n >= 3 && seen[0] == 10, "ramp started at 10%% (saw %d steps, first %u)", n,
+		  n ? seen[0] : 0);
+	for (i = 1; i < n; i++)
+		XT_ASSERT(seen[i] > seen[i - 1], "ramp step %d not up: %u after %u", i, seen[i],
+			  seen[i - 1]);
+	XT_ASSERT_EQ(v->backends[0].eff_weight, 100);
+	XT_ASSERT(v->backends[0].transitions >= 3, "transitions counted");
+
+	for (i = 0; i < 3; i++) {
+		close(hm_fds[i]);
+		hm_fds[i] = -1;
+	}
+	XT_ASSERT(hm_pump(hm, 3000, failing_open, v), "all down: fail open");
+	hm_pump(hm, 60, NULL, v);
+	for (i = 0; i < 3; i++) {
+		XT_ASSERT(v->backends[i].hstate == XLB_BS_DOWN, "backend %d down", i);
+		XT_ASSERT(hm_slots(v, i) > 0, "fail-open ring names backend %d", i);
+		XT_ASSERT(!xlb_backend_get(lb->x, v->backends[i].id, &be) &&
+			  !(be.flags & XLB_BE_F_UNUSABLE), "fail-open flags nothing (%d)", i);
+	}
+	ok = true;
+out:
+	for (i = 0; i < 3; i++)
+		if (hm_fds[i] >= 0)
+			close(hm_fds[i]);
+	xlb_hm_close(hm);
+	xlb_config_free(cfg);
+	return ok;
+}
+
 int main(void)
 {
 	struct xlb_cfg *cfg = NULL;
@@ -519,6 +693,8 @@ int main(void)
 			  test_health_restart());
 		xt_report("control API: vip.set and backend health overrides, whole and partial",
 			  test_api_health());
+		xt_report("health manager: down leaves the ring and is flagged, slow start ramps, all down fails open",
+			  test_health_manager());
 	}
 	xlb_lb_close(lb);
 	xlb_unpin_all(pin_root);
