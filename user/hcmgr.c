@@ -279,8 +279,10 @@ static void adapt_tick(struct xlb_hm *hm, __u64 now)
 		}
 		if (n < 2)
 			continue;
+		/* The lower median: with two backends, the faster one is the
+		 * reference, so that the slower can be told apart at all. */
 		qsort(lat, n, sizeof(*lat), u64_cmp);
-		med = lat[n / 2];
+		med = lat[(n - 1) / 2];
 		for (j = 0; j < v->n_backends; j++) {
 			struct xlb_lb_backend *b = &v->backends[j];
 			__u64 l = lat[v->n_backends + j];

@@ -10,7 +10,8 @@
 #                      HC_HTTP (GET answers as the mode file says), UDP on
 #                      HC_UDP ("ping" -> "pong NAME" unless the mode is
 #                      "silent")
-#   mode file          ok | 500 | alt (200 and 500 in turn) | silent
+#   mode file          ok | 500 | alt (200 and 500 in turn) | silent |
+#                      slow (HTTP answers after 30 ms)
 #
 # The servers run on ports of their own, so killing one never touches the
 # other tests' servers.
@@ -21,7 +22,7 @@ HC_UDP=9092
 
 hc_scripts() {
 	cat >"$TMP/hcserver.py" <<'EOF'
-import os, socket, sys, threading
+import os, socket, sys, threading, time
 
 name, modefile = sys.argv[1], sys.argv[2]
 dport, hport, uport = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -69,6 +70,8 @@ def http(c):
                 break
             req += b
         m = mode()
+        if m == "slow":
+            time.sleep(0.03)
         if m == "alt":
             with lock:
                 turn[0] += 1
@@ -522,7 +525,43 @@ _health_restart() {
 	hc_finish
 }
 
-for t in health_kill health_http_udp health_flap health_drain health_all_down health_restart; do
+# Latency-adaptive weights: a backend whose probes take well above the
+# VIP's median gets a smaller share, never nothing; back to normal, its
+# full weight returns.
+_health_latency() {
+	local vip="$VIP4:$HC_PORT/tcp" ms w
+
+	hc_setup || return 1
+	hc_config "{\"vip\": \"$vip\", \"latency_adaptive\": true,
+	  \"health\": {\"type\": \"http\", \"port\": $HC_HTTP, \"interval_ms\": 100,
+	               \"timeout_ms\": 90, \"rise\": 1, \"fall\": 3},
+	  \"backends\": [{\"address\": \"$B14\"}, {\"address\": \"$B24\"}]}"
+	xlbd_start || return 1
+	hc_wait "$vip" "$B14" up 5 >/dev/null && hc_wait "$vip" "$B24" up 5 >/dev/null ||
+		{ MSG="backends not up"; return 1; }
+	hc_mode be1 slow
+	for ms in $(seq 1 100); do
+		w=$(hc_field "$vip" "$B14" 'b["effective_weight"]')
+		[ "$w" -lt 100 ] 2>/dev/null && break
+		sleep 0.1
+	done
+	log "be1 answering its probes 30 ms late: effective weight $w of 100"
+	[ "$w" = 25 ] || [ "$w" = 50 ] || { MSG="slow be1 kept weight $w"; return 1; }
+	[ "$(hc_field "$vip" "$B14" 'b["health"]["state"]')" = up ] || { MSG="slow be1 not up"; return 1; }
+	hc_mode be1 ok
+	for ms in $(seq 1 100); do
+		w=$(hc_field "$vip" "$B14" 'b["effective_weight"]')
+		[ "$w" = 100 ] && break
+		sleep 0.1
+	done
+	log "be1 fast again: effective weight $w"
+	[ "$w" = 100 ] || { MSG="be1 did not get its weight back: $w"; return 1; }
+	hc_finish
+}
+
+for t in health_kill health_http_udp health_flap health_drain health_all_down health_restart \
+	health_latency; do
 	eval "test_$t() { local rc; _$t; rc=\$?; hc_teardown; return \$rc; }"
 done
-HEALTH_TESTS=(health_kill health_http_udp health_flap health_drain health_all_down health_restart)
+HEALTH_TESTS=(health_kill health_http_udp health_flap health_drain health_all_down health_restart
+	health_latency)
