@@ -670,7 +670,7 @@ EOF
 		ctl backend undrain "$V" "$B24" || { MSG="a change was refused"; return 1; }
 	out=$(ctl vip show "$V") && grep -q "ring 4093" <<<"$out" || { MSG="vip show: '$out'"; return 1; }
 	out=$(ctl backend list "$V")
-	grep -q "$B14 .*weight 30 " <<<"$out" && grep -q "$B24 .*weight 20 *up" <<<"$out" ||
+	grep -q "$B14 .*weight 30 .*effective 30 " <<<"$out" && grep -q "$B24 .*weight 20 .*effective 20 *up" <<<"$out" ||
 		{ MSG="backend list: '$out'"; return 1; }
 	out=$(ctl maglev show "$V") && grep -q "ring 4093 slots" <<<"$out" ||
 		{ MSG="maglev show: '$out'"; return 1; }

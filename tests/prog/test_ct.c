@@ -16,6 +16,7 @@
  *    unset slot, and established flows never move.
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -253,6 +254,7 @@ static bool nexthop_cache(void)
 	struct xlb_config cfg;
 	__u32 c = htonl(0xc0000205);
 	__u8 dmac[6];
+	cpu_set_t one;
 	double t;
 	int ifindex;
 
@@ -270,6 +272,10 @@ static bool nexthop_cache(void)
 	XT_ASSERT(!xlb_stats_backend_reset(x, 1), "reset backend 1 (empties its cache)");
 	XT_ASSERT(!xlb_stats_global(x, &g0), "stats");
 
+	/* The cache is per CPU: every packet of this test on one CPU. */
+	CPU_ZERO(&one);
+	CPU_SET((int)sched_getcpu(), &one);
+	XT_ASSERT(!sched_setaffinity(0, sizeof(one), &one), "pin to one CPU");
 	t = now_s();
 	XT_ASSERT_EQ(send_on(ifindex, c, 6000, 64, dmac), XDP_TX);
 	XT_ASSERT(!memcmp(dmac, mac1, 6), "first packet: FIB neighbour MAC expected");
@@ -313,8 +319,12 @@ static bool nexthop_cache(void)
 static bool test_nexthop_cache(void)
 {
 	struct xlb_config cfg;
-	bool ok = nexthop_cache();
+	cpu_set_t all;
+	bool ok;
 
+	sched_getaffinity(0, sizeof(all), &all);
+	ok = nexthop_cache();
+	sched_setaffinity(0, sizeof(all), &all);	/* it pins itself to one CPU */
 	if (xlb_config_get(x, &cfg))
 		return false;
 	cfg.flags = XLB_CFG_F_STATIC_NH | XLB_CFG_F_SKIP_FIB;
