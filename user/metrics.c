@@ -37,7 +37,10 @@
 #define XLB_COMMIT "unknown"
 #endif
 
-#define CT_REFRESH_MS	5000
+#define CT_REFRESH_MS	10000		/* a conntrack walk starts this often */
+#define CT_STEP_US	2000		/* and runs this long per call */
+#define CT_CHUNK	1024		/* entries per batch read */
+#define CT_PAUSE_MS	8		/* between steps of a walk (the loop's own work) */
 #define LABELS_MAX	256
 
 struct xlb_metrics_ring {
@@ -51,7 +54,17 @@ struct xlb_metrics_ring {
  * megabytes; allocated afresh each time they cost page faults (slow in a
  * VM) and, freed, TLB flushes.
  */
+struct ct_walk {
+	bool active, first;
+	__u32 cursor;			/* the batch cursor (a bucket) */
+	__u64 partial;			/* entries seen so far */
+	__u64 started_us;		/* CLOCK_MONOTONIC of the last start */
+	struct xlb_flow_key *keys;	/* CT_CHUNK of each */
+	struct xlb_flow *vals;
+};
+
 struct xlb_metrics_scratch {
+	struct ct_walk walk;
 	struct xlb_counters *vc, *bc;	/* by VIP id, backend id */
 	__u32 vc_n, bc_n;
 	char (*vlab)[LABELS_MAX];	/* by VIP index: vip="..." */
@@ -192,25 +205,85 @@ static const struct xlb_metrics_ring *ring_info(struct xlb_metrics_src *src,
 	return c;
 }
 
-static void conntrack(struct xlb_metrics_src *src)
+static __u64 now_us(void)
 {
-	unsigned int every = src->ct_refresh_ms ? src->ct_refresh_ms : CT_REFRESH_MS;
-	__u64 t = now_ms(), n;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+}
+
+static struct xlb_metrics_scratch *scratch(struct xlb_metrics_src *src)
+{
+	if (!src->scratch)
+		src->scratch = calloc(1, sizeof(*src->scratch));
+	return src->scratch;
+}
+
+/*
+ * Count the connection table a little at a time.  A full walk costs about
+ * 1 us per entry here (half a second for a full 1M-entry table), far too
+ * long to stall the daemon's loop; so a walk is cut into steps of at most
+ * @budget_us, resumed from the batch cursor on the next call (every
+ * dispatch and every scrape), and its total is published when it ends.
+ * A new walk starts ct_refresh_ms after the previous one started.  Entries
+ * added or evicted during a walk may be missed or counted twice: a gauge.
+ */
+static void ct_step(struct xlb_metrics_src *src, __u64 budget_us)
+{
+	struct xlb_metrics_scratch *sc = scratch(src);
+	unsigned int every = src->ct_refresh_ms ? src->ct_refresh_ms : CT_REFRESH_MS;
+	struct ct_walk *w;
+	__u64 t0 = now_us();
+	int fd, ret;
+
+	if (!sc)
+		return;
+	w = &sc->walk;
 	if (!src->ct_capacity) {
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
-		int fd = xlb_map_fd(src->lb->x, XLB_STR(XLB_MAP_CONNTRACK));
 
+		fd = xlb_map_fd(src->lb->x, XLB_STR(XLB_MAP_CONNTRACK));
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
 			src->ct_capacity = info.max_entries;
 	}
-	if (src->ct_read_ms && t - src->ct_read_ms < every)
-		return;
-	if (!xlb_conntrack_count(src->lb->x, &n)) {
-		src->ct_entries = n;
-		src->ct_read_ms = t ? t : 1;
+	if (!w->active) {
+		if (w->started_us && t0 - w->started_us < (__u64)every * 1000)
+			return;
+		if (!w->keys)
+			w->keys = calloc(CT_CHUNK, sizeof(*w->keys));
+		if (!w->vals)
+			w->vals = calloc(CT_CHUNK, sizeof(*w->vals));
+		if (!w->keys || !w->vals)
+			return;
+		w->active = true;
+		w->first = true;
+		w->partial = 0;
+		w->started_us = t0;
 	}
+	fd = xlb_map_fd(src->lb->x, XLB_STR(XLB_MAP_CONNTRACK));
+	do {
+		__u32 count = CT_CHUNK, next = 0;
+
+		ret = bpf_map_lookup_batch(fd, w->first ? NULL : &w->cursor, &next, w->keys,
+					   w->vals, &count, NULL);
+		if (ret && errno != ENOENT) {
+			pr_debug("xlbd: metrics: conntrack walk: %s\n", strerror(errno));
+			w->active = false;	/* tried again next period */
+			return;
+		}
+		w->partial += count;
+		if (ret) {
+			/* ENOENT: that was the last batch. */
+			src->ct_entries = w->partial;
+			src->ct_read_ms = now_ms() ?: 1;
+			w->active = false;
+			return;
+		}
+		w->cursor = next;
+		w->first = false;
+	} while (now_us() - t0 < budget_us);
 }
 
 static bool be_up(const struct xlb_lb_backend *be)
@@ -405,7 +478,7 @@ static void write_global(struct xlb_expo *e, struct xlb_metrics_src *src, const 
 	for (i = 0; i < sizeof(fib) / sizeof(fib[0]); i++)
 		xlb_expo_u64(e, NULL, "reason", xlb_reason_name(fib[i]), s->gs.reason[fib[i]]);
 
-	conntrack(src);
+	ct_step(src, CT_STEP_US);
 	if (src->ct_read_ms) {
 		xlb_expo_family(e, "xlb_conntrack_entries", XLB_EXPO_GAUGE,
 				"Entries in the connection table (counted at most every few seconds).");
@@ -472,12 +545,9 @@ int xlb_metrics_render(struct xlb_metrics_src *src, char **text, size_t *len)
 
 	if (!src || !src->lb || !text || !len)
 		return -EINVAL;
-	if (!src->scratch) {
-		src->scratch = calloc(1, sizeof(*src->scratch));
-		if (!src->scratch)
-			return -ENOMEM;
-	}
-	sc = src->scratch;
+	sc = scratch(src);
+	if (!sc)
+		return -ENOMEM;
 	err = collect(src, &s);
 	if (err)
 		return err;
@@ -528,6 +598,8 @@ void xlb_metrics_src_release(struct xlb_metrics_src *src)
 	free(sc->blab);
 	free(sc->rings);
 	free(sc->spare);
+	free(sc->walk.keys);
+	free(sc->walk.vals);
 	free(sc);
 	src->scratch = NULL;
 }
@@ -707,12 +779,13 @@ int xlb_metrics_open(const struct xlb_metrics_opts *o, struct xlb_metrics_src *s
 		src->start_time = (double)time(NULL);
 	flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (o->family == XLB_AF_INET6 ? MHD_USE_IPv6 : 0);
 	m->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
+		flags, 0, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)(o->max_conns ? o->max_conns : XLB_METRICS_MAX_CONNS),
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)(o->timeout_s ? o->timeout_s : XLB_METRICS_TIMEOUT_S),
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_END);
 	if (!m->d) {
 		pr_warn("xlbd: metrics: the HTTP server did not start\n");
 		err = -EIO;
@@ -739,15 +812,22 @@ int xlb_metrics_fd(const struct xlb_metrics *m)
 
 int xlb_metrics_dispatch(struct xlb_metrics *m)
 {
-	return MHD_run(m->d) == MHD_YES ? 0 : -EIO;
+	int err = MHD_run(m->d) == MHD_YES ? 0 : -EIO;
+
+	ct_step(m->src, CT_STEP_US);
+	return err;
 }
 
 int xlb_metrics_next_timeout_ms(struct xlb_metrics *m)
 {
+	struct xlb_metrics_scratch *sc = m->src->scratch;
 	MHD_UNSIGNED_LONG_LONG t;
+	int walk = sc && sc->walk.active ? CT_PAUSE_MS : -1;
 
 	if (MHD_get_timeout(m->d, &t) != MHD_YES)
-		return -1;
+		return walk;
+	if (walk >= 0 && t > (MHD_UNSIGNED_LONG_LONG)walk)
+		return walk;
 	return t > INT_MAX ? INT_MAX : (int)t;
 }
 

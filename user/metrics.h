@@ -9,7 +9,8 @@
  * epoll with EPOLLIN; after every wakeup of its loop the daemon calls
  * xlb_metrics_dispatch() (MHD requires that whenever it has a timeout
  * pending, not only when the fd is readable), and bounds its wait with
- * xlb_metrics_next_timeout_ms().  Only GET and HEAD of /metrics are
+ * xlb_metrics_next_timeout_ms().  Dispatch also advances the walk that
+ * counts the connection table, a bounded step at a time.  Only GET and HEAD of /metrics are
  * served (404 elsewhere, 405 for other methods).  A slow or stuck client
  * cannot stall the loop: sockets are non-blocking, each response body is
  * rendered whole in memory before it is queued, connections are limited
@@ -36,11 +37,11 @@ struct xlb_metrics_src {
 	struct xlb_api *api;		/* NULL: no daemon counters */
 	json_t *ifaces;			/* [{name, mode}]: xlb_xdp_attached; NULL: none */
 	double start_time;		/* unix seconds; 0: not rendered (see open) */
-	unsigned int ct_refresh_ms;	/* conntrack count reuse; 0: 5000 */
+	unsigned int ct_refresh_ms;	/* conntrack walks start this often; 0: 10000 */
 
 	/* Kept by the renderer between scrapes (start zeroed). */
-	__u64 ct_entries;		/* last count of the connection table */
-	__u64 ct_read_ms;		/* CLOCK_MONOTONIC ms of that count; 0: never */
+	__u64 ct_entries;		/* last complete count of the connection table */
+	__u64 ct_read_ms;		/* CLOCK_MONOTONIC ms it completed; 0: never */
 	__u64 ct_capacity;		/* max_entries of the map; 0: not read yet */
 	struct xlb_metrics_scratch *scratch;	/* buffers reused by every scrape */
 };

@@ -6,9 +6,9 @@
  * private root in a private network namespace, its counters filled with
  * large values so numbers have realistic widths.  Times the whole render
  * (collect + write) R times and prints the median, after one cold render
- * (ring checksums computed for the first time).  Also times one count of a
- * connection table filled to its capacity (what xlb_conntrack_entries
- * costs when its cache expires).
+ * (first allocations and their page faults).  Also times one whole walk of
+ * a connection table filled to its capacity (what xlb_conntrack_entries
+ * costs, spread over many steps by xlbd).
  *
  * Prints figures; exits 0 whether or not the 50 ms target is met, non-zero
  * only when setup fails.  The pins are removed however it ends, short of
@@ -263,9 +263,8 @@ int main(int argc, char **argv)
 	}
 	src.lb = lb;
 	src.start_time = 1.0;
-	/* Keep the conntrack count out of the timed renders: it is cached
-	 * for seconds, and timed on its own below. */
-	src.ct_refresh_ms = 3600000;
+	/* The conntrack walk (at most 2 ms per render) is timed on its own
+	 * below; here the table is empty. */
 	t0 = now_ms();
 	if (xlb_metrics_render(&src, &text, &len)) {
 		fprintf(stderr, "bench_metrics: render failed\n");
@@ -298,8 +297,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ctms = now_ms() - t0;
-	printf("  conntrack count of %llu entries: %.1f ms (at most once per %u s per scrape)\n",
-	       (unsigned long long)n, ctms, 5);
+	printf("  conntrack: a walk of %llu entries costs %.1f ms in all; xlbd spreads it in\n"
+	       "  steps of at most 2 ms, one every 8 ms while it lasts, once every 10 s\n",
+	       (unsigned long long)n, ctms);
 	ret = 0;
 out:
 	xlb_metrics_src_release(&src);
