@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# make bench: print the data plane's cost per packet (docs/performance.md).
+# make bench: print the data plane's cost per packet (docs/performance.md),
+# the Maglev builder's and the /metrics render's costs (docs/metrics.md).
 # bench_prog builds its topology in a network namespace of its own
 # (unshare), which the kernel removes when it exits, however it exits: there
 # is nothing here to clean up.  Arguments are passed on (see --help).
@@ -16,5 +17,9 @@ if [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)" != 0 ]; t
 	     "the bench leaves it alone, the figures will be skewed" >&2
 fi
 .output/tests/bench_maglev || exit 1
+echo
+# /metrics: 1,000 VIPs x 10 backends on a real data plane (private netns
+# and pin root of its own, removed when it exits).
+.output/tests/bench_metrics || exit 1
 echo
 exec .output/tests/bench_prog "$@"

@@ -1062,6 +1062,26 @@ bad = [r["name"] + ": " + r.get("lastError", "") for r in rules if r.get("health
 print(len(rules), "; ".join(bad))')
 	[ "${out%% *}" -ge 5 ] && [ -z "${out#* }" ] || { MSG="alerting rules: $out"; return 1; }
 	log "alerting rules loaded and evaluated: ${out%% *}"
+	# Every query of the Grafana dashboard parses and runs.
+	out=$(nsx "$NS_L" timeout 30 "$PY" - "$PWD/deploy/prometheus/grafana-dashboard.json" "$PPORT" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+d = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+bad = []
+for e in exprs:
+    q = e.replace("$__rate_interval", "5s").replace("$instance", ".*").replace("$vip", ".*")
+    url = "http://127.0.0.1:%s/api/v1/query?%s" % (sys.argv[2], urllib.parse.urlencode({"query": q}))
+    try:
+        r = json.load(urllib.request.urlopen(url, timeout=5))
+        if r.get("status") != "success":
+            bad.append("%s: %s" % (e, r.get("error")))
+    except Exception as x:
+        bad.append("%s: %s" % (e, x))
+print(len(exprs), "; ".join(bad))
+EOF
+)
+	[ "${out%% *}" -ge 10 ] && [ -z "${out#* }" ] || { MSG="dashboard queries: $out"; return 1; }
+	log "Grafana dashboard: ${out%% *} queries run"
 	return 0
 }
 
