@@ -337,12 +337,11 @@ void xlb_expo_f64(struct xlb_expo *e, const char *labels, const char *xname, con
 void xlb_expo_hist(struct xlb_expo *e, const char *labels, unsigned int n, const double *bounds,
 		   const uint64_t *le, double sum, uint64_t count)
 {
-	char b[40];
 	unsigned int i;
 
 	if (e->err)
 		return;
-	if (!e->family[0] || e->type != XLB_EXPO_HISTOGRAM) {
+	if (!e->family[0] || e->type != XLB_EXPO_HISTOGRAM || n > XLB_EXPO_MAX_BUCKETS) {
 		e->err = -EINVAL;
 		return;
 	}
@@ -353,9 +352,15 @@ void xlb_expo_hist(struct xlb_expo *e, const char *labels, unsigned int n, const
 			return;
 		}
 	}
+	/* Every series of a family has the same bounds: format them once. */
+	if (e->hn != n || memcmp(e->hb, bounds, n * sizeof(*bounds))) {
+		for (i = 0; i < n; i++)
+			fmt_f64(bounds[i], e->hle[i], sizeof(e->hle[i]));
+		memcpy(e->hb, bounds, n * sizeof(*bounds));
+		e->hn = n;
+	}
 	for (i = 0; i < n; i++) {
-		fmt_f64(bounds[i], b, sizeof(b));
-		put_series(e, "_bucket", labels, "le", b);
+		put_series(e, "_bucket", labels, "le", e->hle[i]);
 		put_u64_line(e, le[i]);
 	}
 	put_series(e, "_bucket", labels, "le", "+Inf");

@@ -29,6 +29,7 @@ enum xlb_expo_type {
 };
 
 #define XLB_EXPO_MAX_FAMILIES	128
+#define XLB_EXPO_MAX_BUCKETS	32	/* of a histogram, +Inf not counted */
 
 struct xlb_expo {
 	char *buf;
@@ -38,6 +39,10 @@ struct xlb_expo {
 	size_t family_len;
 	enum xlb_expo_type type;
 	unsigned int n_families;
+	/* The le="" strings of the last histogram bounds, formatted once. */
+	double hb[XLB_EXPO_MAX_BUCKETS];
+	char hle[XLB_EXPO_MAX_BUCKETS][32];
+	unsigned int hn;
 	char *names[XLB_EXPO_MAX_FAMILIES];	/* families opened so far */
 };
 
@@ -79,7 +84,7 @@ void xlb_expo_f64(struct xlb_expo *e, const char *labels, const char *xname, con
  * One series of the current histogram: @n buckets with upper bounds
  * @bounds (increasing) and cumulative counts @le (non-decreasing, each
  * <= @count), then +Inf = @count, _sum and _count.  -EINVAL (sticky) for
- * bounds or counts out of order.
+ * bounds or counts out of order, or more than XLB_EXPO_MAX_BUCKETS.
  */
 void xlb_expo_hist(struct xlb_expo *e, const char *labels, unsigned int n, const double *bounds,
 		   const uint64_t *le, double sum, uint64_t count);

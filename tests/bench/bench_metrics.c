@@ -24,9 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "config.h"
+#include "health.h"
 #include "lb.h"
 #include "log.h"
 #include "metrics.h"
@@ -183,11 +185,59 @@ out:
 	return err;
 }
 
+/*
+ * A TCP health check on every backend, against a closed port on loopback,
+ * so every backend gets probe results and a latency histogram; the engine
+ * runs until each target has completed a probe (at most 5 s).
+ */
+static int add_health(struct xlb_lb *lb, struct xlb_hc **out)
+{
+	struct xlb_hc_spec sp = {};
+	struct xlb_hc_status st;
+	struct xlb_hc *hc = NULL;
+	__u32 i, j, left;
+	double t0 = now_ms();
+	int err, id;
+
+	err = xlb_hc_open(&hc);
+	if (err)
+		goto out;
+	sp.type = XLB_HC_TCP;
+	sp.addr.v4.sin_family = AF_INET;
+	sp.addr.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sp.addr.v4.sin_port = htons(9);
+	sp.interval_ms = 1000;
+	sp.timeout_ms = 200;
+	sp.rise = sp.fall = 1;
+	for (i = 0; i < lb->n_vips; i++) {
+		for (j = 0; j < lb->vips[i]->n_backends; j++) {
+			err = xlb_hc_add(hc, &sp, NULL, &id);
+			if (err)
+				goto out;
+			lb->vips[i]->backends[j].hc_id = id;
+		}
+	}
+	do {
+		xlb_hc_dispatch(hc, 50);
+		for (i = 0, left = 0; i < lb->n_vips; i++)
+			for (j = 0; j < lb->vips[i]->n_backends; j++)
+				if (!xlb_hc_get(hc, lb->vips[i]->backends[j].hc_id, &st) && !st.probes)
+					left++;
+	} while (left && now_ms() - t0 < 5000);
+	*out = hc;
+	hc = NULL;
+out:
+	xlb_hc_close(hc);
+	return err;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_metrics [-v VIPS] [-b BACKENDS_PER_VIP] [-r RUNS] [-m RING_SIZE]\n"
-		   "                     [-c CONNTRACK]\n"
-		   "  defaults: 1000 VIPs x 10 backends, 21 runs, ring 4093, conntrack 1000000\n");
+		   "                     [-c CONNTRACK] [-H] [-o FILE]\n"
+		   "  defaults: 1000 VIPs x 10 backends, 21 runs, ring 4093, conntrack 1000000\n"
+		   "  -H       a health check on every backend (probe latency histograms)\n"
+		   "  -o FILE  write the last scrape to FILE\n");
 }
 
 int main(int argc, char **argv)
@@ -198,13 +248,23 @@ int main(int argc, char **argv)
 	char err[XLB_CFG_ERRLEN], *text = NULL, *conf = NULL;
 	struct xlb_cfg *cfg = NULL;
 	struct xlb_lb *lb = NULL;
+	const char *outfile = NULL;
+	struct xlb_hc *hc = NULL;
+	bool health = false;
+	FILE *f;
 	size_t len = 0;
 	__u64 n;
 	unsigned int i;
 	int c, ret = 1;
 
-	while ((c = getopt(argc, argv, "v:b:r:m:c:h")) != -1) {
+	while ((c = getopt(argc, argv, "v:b:r:m:c:Ho:h")) != -1) {
 		switch (c) {
+		case 'H':
+			health = true;
+			break;
+		case 'o':
+			outfile = optarg;
+			break;
 		case 'v':
 			vips = (unsigned int)atoi(optarg);
 			break;
@@ -255,13 +315,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_metrics: cannot program the data plane: %s\n", err);
 		goto out;
 	}
-	printf("metrics render: %u VIPs x %u backends (ring %u), programmed in %.0f ms\n", vips,
-	       per, ring, now_ms() - t0);
+	printf("metrics render: %u VIPs x %u backends (ring %u)%s, programmed in %.0f ms\n", vips,
+	       per, ring, health ? ", health-checked" : "", now_ms() - t0);
 	if (fill_counters(lb->x, vips, vips * per)) {
 		fprintf(stderr, "bench_metrics: cannot fill the counters\n");
 		goto out;
 	}
+	if (health && add_health(lb, &hc)) {
+		fprintf(stderr, "bench_metrics: cannot start the health checks\n");
+		goto out;
+	}
 	src.lb = lb;
+	src.hc = hc;
 	src.start_time = 1.0;
 	/* The conntrack walk (at most 2 ms per render) is timed on its own
 	 * below; here the table is empty. */
@@ -279,6 +344,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		t[i] = now_ms() - t0;
+		if (i == runs - 1 && outfile) {
+			f = fopen(outfile, "w");
+			if (!f || fwrite(text, 1, len, f) != len || fclose(f)) {
+				fprintf(stderr, "bench_metrics: cannot write %s\n", outfile);
+				xlb_metrics_text_put(&src, text);
+				goto out;
+			}
+		}
 		xlb_metrics_text_put(&src, text);
 	}
 	qsort(t, runs, sizeof(t[0]), dbl_cmp);
@@ -303,6 +376,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	xlb_metrics_src_release(&src);
+	xlb_hc_close(hc);
 	xlb_lb_close(lb);
 	xlb_config_free(cfg);
 	free(conf);

@@ -21,5 +21,7 @@ echo
 # /metrics: 1,000 VIPs x 10 backends on a real data plane (private netns
 # and pin root of its own, removed when it exits).
 .output/tests/bench_metrics || exit 1
+# ... and with a health check (a latency histogram) on every backend.
+.output/tests/bench_metrics -H || exit 1
 echo
 exec .output/tests/bench_prog "$@"

@@ -30,6 +30,7 @@ XLB_DECAP=${XLB_DECAP:-$OUT/xlb-decap}
 LBSETUP=${LBSETUP:-$OUT/tests/lbsetup}
 XLBD=${XLBD:-$OUT/xlbd}
 XLBCTL=${XLBCTL:-$OUT/xlbctl}
+BENCH_METRICS=${BENCH_METRICS:-$OUT/tests/bench_metrics}
 PY=/usr/bin/python3
 CONNS=${NETNS_CONNS:-200}
 
@@ -951,6 +952,16 @@ EOF
 
 	out=$("$PROMTOOL" check rules deploy/prometheus/xlb.rules.yml 2>&1) ||
 		{ MSG="promtool check rules: $(tail -n3 <<<"$out")"; return 1; }
+
+	# Probe latency histograms, which xlbd shows once health checks are
+	# wired in: rendered from a real health engine by the bench program
+	# (its own netns and pins), and linted.
+	fg_run timeout 60 "$BENCH_METRICS" -v 4 -b 3 -H -r 1 -c 1024 -o "$TMP/hist.prom" \
+		>"$TMP/bench.out" 2>&1 || { MSG="bench_metrics -H: $(tail -n2 "$TMP/bench.out")"; return 1; }
+	[ "$(grep -c '^xlb_backend_probe_latency_seconds_count{' "$TMP/hist.prom")" = 12 ] ||
+		{ MSG="probe histograms: $(grep -c '^xlb_backend_probe_latency_seconds_count' "$TMP/hist.prom") of 12"; return 1; }
+	out=$("$PROMTOOL" check metrics <"$TMP/hist.prom" 2>&1)
+	[ $? -eq 0 ] && [ -z "$out" ] || { MSG="promtool check metrics (histograms): $(head -n3 <<<"$out")"; return 1; }
 	return 0
 }
 

@@ -133,6 +133,21 @@ static void test_histogram(void **state)
 			"h_seconds_sum 0\n"
 			"h_seconds_count 0\n");
 
+	/* A second family with other bounds: its own le values. */
+	assert_int_equal(xlb_expo_init(&e, NULL, 0), 0);
+	xlb_expo_family(&e, "a_seconds", XLB_EXPO_HISTOGRAM, "a");
+	xlb_expo_hist(&e, NULL, 1, bounds, le, 0, 2);
+	xlb_expo_family(&e, "b_seconds", XLB_EXPO_HISTOGRAM, "b");
+	xlb_expo_hist(&e, NULL, 1, (const double[]){ 2.5 }, le, 0, 2);
+	expect_text(&e, "# HELP a_seconds a\n# TYPE a_seconds histogram\n"
+			"a_seconds_bucket{le=\"0.001\"} 2\n"
+			"a_seconds_bucket{le=\"+Inf\"} 2\n"
+			"a_seconds_sum 0\na_seconds_count 2\n"
+			"# HELP b_seconds b\n# TYPE b_seconds histogram\n"
+			"b_seconds_bucket{le=\"2.5\"} 2\n"
+			"b_seconds_bucket{le=\"+Inf\"} 2\n"
+			"b_seconds_sum 0\nb_seconds_count 2\n");
+
 	/* Counts that are not cumulative, bounds out of order, a count
 	 * below a bucket: refused, and the error sticks. */
 	assert_int_equal(xlb_expo_init(&e, NULL, 0), 0);
