@@ -41,6 +41,7 @@
 #define CT_STEP_US	2000		/* and runs this long per call */
 #define CT_CHUNK	1024		/* entries per batch read */
 #define CT_PAUSE_MS	8		/* between steps of a walk (the loop's own work) */
+#define CT_IDLE_MS	120000		/* no walks once scrapes stop this long */
 #define LABELS_MAX	256
 
 struct xlb_metrics_ring {
@@ -59,6 +60,7 @@ struct ct_walk {
 	__u32 cursor;			/* the batch cursor (a bucket) */
 	__u64 partial;			/* entries seen so far */
 	__u64 started_us;		/* CLOCK_MONOTONIC of the last start */
+	__u64 scraped_us;		/* ... of the last render; 0: none yet */
 	struct xlb_flow_key *keys;	/* CT_CHUNK of each */
 	struct xlb_flow *vals;
 };
@@ -226,10 +228,12 @@ static struct xlb_metrics_scratch *scratch(struct xlb_metrics_src *src)
  * long to stall the daemon's loop; so a walk is cut into steps of at most
  * @budget_us, resumed from the batch cursor on the next call (every
  * dispatch and every scrape), and its total is published when it ends.
- * A new walk starts ct_refresh_ms after the previous one started.  Entries
- * added or evicted during a walk may be missed or counted twice: a gauge.
+ * A new walk starts ct_refresh_ms after the previous one started, and only
+ * while someone scrapes (a render in the last CT_IDLE_MS): nobody pays for
+ * counts nobody reads.  Entries added or evicted during a walk may be
+ * missed or counted twice: a gauge.
  */
-static void ct_step(struct xlb_metrics_src *src, __u64 budget_us)
+static void ct_step(struct xlb_metrics_src *src, __u64 budget_us, bool scrape)
 {
 	struct xlb_metrics_scratch *sc = scratch(src);
 	unsigned int every = src->ct_refresh_ms ? src->ct_refresh_ms : CT_REFRESH_MS;
@@ -248,8 +252,12 @@ static void ct_step(struct xlb_metrics_src *src, __u64 budget_us)
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
 			src->ct_capacity = info.max_entries;
 	}
+	if (scrape)
+		w->scraped_us = t0;
 	if (!w->active) {
 		if (w->started_us && t0 - w->started_us < (__u64)every * 1000)
+			return;
+		if (!w->scraped_us || t0 - w->scraped_us > (__u64)CT_IDLE_MS * 1000)
 			return;
 		if (!w->keys)
 			w->keys = calloc(CT_CHUNK, sizeof(*w->keys));
@@ -478,7 +486,7 @@ static void write_global(struct xlb_expo *e, struct xlb_metrics_src *src, const 
 	for (i = 0; i < sizeof(fib) / sizeof(fib[0]); i++)
 		xlb_expo_u64(e, NULL, "reason", xlb_reason_name(fib[i]), s->gs.reason[fib[i]]);
 
-	ct_step(src, CT_STEP_US);
+	ct_step(src, CT_STEP_US, true);
 	if (src->ct_read_ms) {
 		xlb_expo_family(e, "xlb_conntrack_entries", XLB_EXPO_GAUGE,
 				"Entries in the connection table (counted at most every few seconds).");
@@ -814,7 +822,7 @@ int xlb_metrics_dispatch(struct xlb_metrics *m)
 {
 	int err = MHD_run(m->d) == MHD_YES ? 0 : -EIO;
 
-	ct_step(m->src, CT_STEP_US);
+	ct_step(m->src, CT_STEP_US, false);
 	return err;
 }
 
