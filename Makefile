@@ -9,6 +9,7 @@ PKG_CONFIG  ?= pkg-config
 ARCH        := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+COMMIT      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=
@@ -19,7 +20,7 @@ LIBBPF_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -
 WARN        := -Wall -Wextra -Werror
 CFLAGS      ?= -O2 -g
 CFLAGS      += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) \
-               -DXLB_VERSION='"$(VERSION)"'
+               -DXLB_VERSION='"$(VERSION)"' -DXLB_COMMIT='"$(COMMIT)"'
 LDLIBS      += $(LIBBPF_LIBS) -lelf -lz -lpthread -ljansson -lcurl
 BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) \
                -Wno-unused-function -Iinclude -Ibpf $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
@@ -40,7 +41,8 @@ BPF_HDRS    := $(wildcard bpf/*.bpf.h) $(wildcard include/xlb/*.h)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c user/health.c user/hcmgr.c
+LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c user/health.c \
+               user/hcmgr.c user/expo.c user/metrics.c
 LIB_OBJS    := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB         := $(OUTPUT)/libxlb.a
 SAN_OBJS    := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
@@ -51,8 +53,10 @@ TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/lbsetup $(OUTPUT)/tests/test_unit \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
                $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
-               $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health
-BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev $(OUTPUT)/tests/bench_failover
+               $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health \
+               $(OUTPUT)/tests/test_metrics
+BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev \
+               $(OUTPUT)/tests/bench_failover $(OUTPUT)/tests/bench_metrics
 
 .DELETE_ON_ERROR:
 .PHONY: all check bench demo deps install clean help
@@ -108,7 +112,7 @@ $(OUTPUT)/xlb-decap: user/xlb-decap.c $(LIB) | $(OUTPUT)
 
 $(OUTPUT)/xlbd: user/xlbd.c $(LIB) | $(OUTPUT)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -ljansson -lsystemd -lcurl -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -ljansson -lsystemd -lmicrohttpd -lcurl -o $@
 
 $(OUTPUT)/xlbctl: user/xlbctl.c $(LIB) | $(OUTPUT)
 	$(call msg,CCLD,$@)
@@ -137,6 +141,14 @@ $(OUTPUT)/tests/test_ctlsock: tests/unit/test_ctlsock.c $(SAN_LIB) | $(OUTPUT)/t
 $(OUTPUT)/tests/test_health: tests/unit/test_health.c $(SAN_LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -lcurl -ljansson -lcmocka -o $@
+
+$(OUTPUT)/tests/test_metrics: tests/unit/test_metrics.c $(SAN_LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB) $(LDLIBS) -lm -lcmocka -o $@
+
+$(OUTPUT)/tests/bench_metrics: tests/bench/bench_metrics.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -ljansson -lmicrohttpd -lcurl -lm -o $@
 
 $(OUTPUT)/tests/bench_maglev: tests/bench/bench_maglev.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)

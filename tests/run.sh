@@ -49,6 +49,7 @@ run_layer config "$OUT/tests/test_config"
 run_layer cli "$OUT/tests/test_cli"
 run_layer ctlsock "$OUT/tests/test_ctlsock"
 run_layer health "$OUT/tests/test_health"
+run_layer metrics "$OUT/tests/test_metrics"
 run_layer prog tests/prog/run.sh
 run_layer ct "$OUT/tests/test_ct"
 run_layer lb "$OUT/tests/test_lb"

@@ -5,6 +5,8 @@
 #include <string.h>
 #include "vipring.h"
 
+static __u64 ring_gen;
+
 int xlb_vip_ring_init(struct xlb_vip_ring *r, __u32 vip_id, __u32 m, __u32 seed)
 {
 	memset(r, 0, sizeof(*r));
@@ -13,6 +15,7 @@ int xlb_vip_ring_init(struct xlb_vip_ring *r, __u32 vip_id, __u32 m, __u32 seed)
 	r->vip_id = vip_id;
 	r->m = m;
 	r->seed = seed;
+	r->gen = ++ring_gen;
 	return 0;
 }
 
@@ -24,6 +27,7 @@ void xlb_vip_ring_release(struct xlb_vip_ring *r)
 	maglev_free(r->live);
 	r->anchor = NULL;
 	r->live = NULL;
+	r->gen = ++ring_gen;
 }
 
 int xlb_vip_ring_apply(struct xlb *x, struct xlb_vip_ring *r, const struct maglev_backend *cfg,
@@ -82,6 +86,10 @@ int xlb_vip_ring_apply_live(struct xlb *x, struct xlb_vip_ring *r, const struct 
 	maglev_free(r->live);
 	r->live = live;
 	live = NULL;
+	r->gen = ++ring_gen;
+	r->info_gen = 0;
+	if (!xlb_vip_ring_info(r, &r->info))
+		r->info_gen = r->gen;
 out:
 	maglev_free(anchor);
 	maglev_free(live);
@@ -92,6 +100,10 @@ int xlb_vip_ring_info(const struct xlb_vip_ring *r, struct xlb_ring_info *info)
 {
 	int ret;
 
+	if (r->info_gen && r->info_gen == r->gen) {
+		*info = r->info;
+		return 0;
+	}
 	memset(info, 0, sizeof(*info));
 	if (!r->live || !r->anchor)
 		return -ENOENT;

@@ -13,6 +13,13 @@
 #include "maglev.h"
 #include "xlb.h"
 
+/* What an operator compares across hosts and watches (xlbctl maglev show). */
+struct xlb_ring_info {
+	__u64 live_checksum;		/* maglev_checksum() of the live table */
+	__u64 anchor_checksum;		/* ... and of the anchor */
+	struct maglev_stats stats;	/* of the live table; max_ratio = max/mean */
+};
+
 struct xlb_vip_ring {
 	__u32 vip_id;
 	__u32 m;			/* ring size (prime) */
@@ -20,13 +27,12 @@ struct xlb_vip_ring {
 	struct maglev_table *anchor;	/* NULL until the first apply */
 	struct maglev_table *live;	/* what is published; NULL before */
 	__u64 publishes;		/* rings published by this object */
-};
-
-/* What an operator compares across hosts and watches (xlbctl maglev show). */
-struct xlb_ring_info {
-	__u64 live_checksum;		/* maglev_checksum() of the live table */
-	__u64 anchor_checksum;		/* ... and of the anchor */
-	struct maglev_stats stats;	/* of the live table; max_ratio = max/mean */
+	__u64 gen;			/* unique in the process; new whenever anchor or
+					 * live may have changed (caches of the info) */
+	/* The info of the tables apply built, computed once there: a
+	 * checksum walks the whole ring, too slow for every scrape. */
+	__u64 info_gen;			/* == gen: info is current */
+	struct xlb_ring_info info;
 };
 
 /* Start empty: nothing built or published yet.  -EINVAL on a bad @m. */

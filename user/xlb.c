@@ -688,6 +688,73 @@ int xlb_stats_backend_reset(struct xlb *x, __u32 id)
 			   NWORDS(struct xlb_backend_pcpu));
 }
 
+/* Sum @n per-CPU values of @stride u64 words, from key @first on, into
+ * @out (@nwords words each), with batch reads of up to CHUNK keys. */
+static int percpu_sum_range(struct xlb *x, int fd, __u32 first, __u32 n, __u64 *out,
+			    size_t nwords, size_t stride)
+{
+	enum { CHUNK = 1024 };
+	size_t per_key = (size_t)x->ncpus * stride;
+	__u32 *keys = NULL, in, next, done = 0, i, k;
+	__u64 *vals = NULL;
+	int cpu, err = 0;
+	size_t w;
+
+	memset(out, 0, (size_t)n * nwords * sizeof(__u64));
+	keys = calloc(CHUNK, sizeof(*keys));
+	vals = calloc(CHUNK, per_key * sizeof(__u64));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* The batch starts after the key passed in (the last one of the
+	 * previous batch): NULL for key 0. */
+	in = first - 1;
+	while (done < n) {
+		__u32 count = n - done < CHUNK ? n - done : CHUNK;
+		int ret = bpf_map_lookup_batch(fd, done || first ? &in : NULL, &next, keys, vals,
+					       &count, NULL);
+
+		if (ret && errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		for (i = 0; i < count; i++) {
+			k = keys[i];
+			if (k < first || k - first >= n)
+				continue;
+			for (cpu = 0; cpu < x->ncpus; cpu++)
+				for (w = 0; w < nwords; w++)
+					out[(size_t)(k - first) * nwords + w] +=
+						vals[i * per_key + (size_t)cpu * stride + w];
+		}
+		done += count;
+		if (ret || !count)
+			break;	/* ENOENT: the end of the array */
+		in = next;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int xlb_stats_vips(struct xlb *x, __u32 first, __u32 n, struct xlb_counters *out)
+{
+	if (first > x->max_vips || n > x->max_vips - first)
+		return -ERANGE;
+	return percpu_sum_range(x, MAP_FD(x, XLB_MAP_VIP_STATS), first, n, (__u64 *)out,
+				NWORDS(*out), NWORDS(*out));
+}
+
+int xlb_stats_backends(struct xlb *x, __u32 first, __u32 n, struct xlb_counters *out)
+{
+	if (first > x->max_backends || n > x->max_backends - first)
+		return -ERANGE;
+	return percpu_sum_range(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), first, n, (__u64 *)out,
+				NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
+}
+
 int xlb_conntrack_count(struct xlb *x, __u64 *n)
 {
 	enum { CHUNK = 4096 };

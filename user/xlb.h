@@ -79,6 +79,11 @@ int xlb_devmap_del(struct xlb *x, __u32 ifindex);
 int xlb_stats_global(struct xlb *x, struct xlb_global_stats *out);
 int xlb_stats_vip(struct xlb *x, __u32 vip_id, struct xlb_counters *out);
 int xlb_stats_backend(struct xlb *x, __u32 id, struct xlb_counters *out);
+/* Counters of ids [first, first + n) into out[0..n-1], with batch reads
+ * (a few syscalls for thousands of ids, where the calls above cost one
+ * each). */
+int xlb_stats_vips(struct xlb *x, __u32 first, __u32 n, struct xlb_counters *out);
+int xlb_stats_backends(struct xlb *x, __u32 first, __u32 n, struct xlb_counters *out);
 /* Zero the counters of VIP/backend @id (before an id is reused). */
 int xlb_stats_vip_reset(struct xlb *x, __u32 vip_id);
 int xlb_stats_backend_reset(struct xlb *x, __u32 id);

@@ -28,6 +28,7 @@
 #include "hcmgr.h"
 #include "lb.h"
 #include "log.h"
+#include "metrics.h"
 #include "xlb.h"
 
 #define DEF_CONFIG "/etc/xlb/xlb.json"
@@ -44,6 +45,8 @@ struct daemon {
 	struct xlb_ctl *ctl;
 	struct xlb_hm *hm;		/* health checks */
 	json_t *ifaces;			/* status: [{name, mode, link_id, adopted}] */
+	struct xlb_metrics_src msrc;	/* what /metrics renders (.hc: the health engine) */
+	struct xlb_metrics *metrics;
 };
 
 static void usage(FILE *f)
@@ -381,6 +384,17 @@ int main(int argc, char **argv)
 	co.ctx = &dm;
 	if (xlb_ctl_open(&co, &dm.ctl))
 		goto out;
+	{
+		struct xlb_metrics_opts mo;
+
+		dm.msrc.lb = dm.api.lb;
+		dm.msrc.api = &dm.api;
+		dm.msrc.hc = xlb_hm_engine(dm.hm);
+		dm.msrc.ifaces = dm.ifaces;
+		xlb_metrics_opts_from_cfg(dm.api.cfg, &mo);
+		if (xlb_metrics_open(&mo, &dm.msrc, &dm.metrics))
+			goto out;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -399,13 +413,18 @@ int main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = xlb_hm_fd(dm.hm);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = xlb_metrics_fd(dm.metrics);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 
 	sd_notify(0, "READY=1\nSTATUS=forwarding");
 	pr_info("xlbd: ready, %u VIPs, control socket %s\n", dm.api.lb->n_vips, co.path);
 	while (!dm.stop) {
 		struct epoll_event evs[4];
 		int n, k, t = xlb_ctl_next_timeout_ms(dm.ctl);
+		int mt = xlb_metrics_next_timeout_ms(dm.metrics);
 
+		if (mt >= 0 && (t < 0 || mt < t))
+			t = mt;
 		n = epoll_wait(ep, evs, 4, t < 0 || t > 1000 ? 1000 : t);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -432,6 +451,9 @@ int main(int argc, char **argv)
 			break;
 		if (xlb_hm_dispatch(dm.hm))
 			break;
+		/* After every wakeup, not only when its fd is readable: MHD's rule
+		 * whenever it has a timeout pending. */
+		xlb_metrics_dispatch(dm.metrics);
 	}
 	sd_notify(0, "STOPPING=1");
 	if (dm.detach_on_exit || dm.detach_requested) {
@@ -441,6 +463,8 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	xlb_metrics_close(dm.metrics);
+	xlb_metrics_src_release(&dm.msrc);
 	xlb_ctl_close(dm.ctl);
 	xlb_hm_close(dm.hm);
 	if (ep >= 0)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# make bench: print the data plane's cost per packet (docs/performance.md).
+# make bench: print the data plane's cost per packet (docs/performance.md),
+# the Maglev builder's and the /metrics render's costs (docs/metrics.md).
 # bench_prog builds its topology in a network namespace of its own
 # (unshare), which the kernel removes when it exits, however it exits: there
 # is nothing here to clean up.  Arguments are passed on (see --help).
@@ -18,5 +19,11 @@ fi
 .output/tests/bench_maglev || exit 1
 echo
 .output/tests/bench_failover || exit 1
+echo
+# /metrics: 1,000 VIPs x 10 backends on a real data plane (private netns
+# and pin root of its own, removed when it exits).
+.output/tests/bench_metrics || exit 1
+# ... and with a health check (a latency histogram) on every backend.
+.output/tests/bench_metrics -H || exit 1
 echo
 exec .output/tests/bench_prog "$@"
