@@ -48,6 +48,7 @@ struct hc_target {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	unsigned int interval_ms, timeout_ms, rise, fall, jitter_pct, backoff_max_ms;
+	uint32_t mark;		/* SO_MARK; 0: none */
 	xlb_hc_change_t on_change;
 	void *user;
 	char name[80];		/* "tcp 10.0.0.1:80", for log lines */
@@ -346,6 +347,11 @@ static int sock_start(struct xlb_hc *hc, struct hc_target *t)
 		err = -errno;
 		goto out;
 	}
+	/* Before connect(), so that the SYN carries it too. */
+	if (t->mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &t->mark, sizeof(t->mark))) {
+		err = -errno;
+		goto out;
+	}
 	/* A connected UDP socket is what turns an ICMP port unreachable into
 	 * ECONNREFUSED on the next recv(). */
 	if (connect(fd, (struct sockaddr *)&t->sa, t->salen) && errno != EINPROGRESS) {
@@ -540,6 +546,20 @@ static void curl_kick(struct xlb_hc *hc, curl_socket_t s, int mask)
 	curl_multi_socket_action(hc->multi, s, mask, &running);
 }
 
+/* libcurl calls this on each new socket before it connects. */
+static int http_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	const struct hc_target *t = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || !t->mark)
+		return CURL_SOCKOPT_OK;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &t->mark, sizeof(t->mark))) {
+		pr_debug("health: %s: SO_MARK: %s\n", t->name, strerror(errno));
+		return CURL_SOCKOPT_ERROR;
+	}
+	return CURL_SOCKOPT_OK;
+}
+
 static int http_setup(struct hc_target *t, const struct xlb_hc_spec *sp, const char *ip,
 		      unsigned int port)
 {
@@ -595,6 +615,8 @@ static int http_setup(struct hc_target *t, const struct xlb_hc_spec *sp, const c
 	    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "xlb-health/1") ||
 	    curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYPEER, sp->tls_verify ? 1L : 0L) ||
 	    curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYHOST, sp->tls_verify ? 2L : 0L) ||
+	    (t->mark && (curl_easy_setopt(t->easy, CURLOPT_SOCKOPTFUNCTION, http_sockopt) ||
+			 curl_easy_setopt(t->easy, CURLOPT_SOCKOPTDATA, t))) ||
 	    (t->connect_to && curl_easy_setopt(t->easy, CURLOPT_CONNECT_TO, t->connect_to)) ||
 	    (t->hdrs && curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->hdrs))) {
 		err = -EINVAL;
@@ -947,6 +969,9 @@ int xlb_hc_add(struct xlb_hc *hc, const struct xlb_hc_spec *sp, void *user, int 
 		port = ntohs(sp->addr.v6.sin6_port);
 	}
 	snprintf(t->name, sizeof(t->name), "%s %s:%u", types[sp->type], ip, port);
+	if (sp->mark)	/* data-path probes share VIP:port; the mark tells them apart */
+		snprintf(t->name + strlen(t->name), sizeof(t->name) - strlen(t->name),
+			 " mark %#x", sp->mark);
 	t->interval_ms = sp->interval_ms;
 	t->timeout_ms = sp->timeout_ms;
 	t->rise = sp->rise;
@@ -960,6 +985,7 @@ int xlb_hc_add(struct xlb_hc *hc, const struct xlb_hc_spec *sp, void *user, int 
 					    : sp->interval_ms * HC_BACKOFF_MUL;
 	t->on_change = sp->on_change;
 	t->user = user;
+	t->mark = sp->mark;
 	t->st.state = sp->initial;
 	t->st.delay_ms = sp->interval_ms;
 

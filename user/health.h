@@ -77,6 +77,9 @@ struct xlb_hc_spec {
 	unsigned int backoff_max_ms;	/* cap of the delay while down; 0: 8 * interval_ms */
 	enum xlb_hc_state initial;	/* start state; UNKNOWN: first result decides */
 	xlb_hc_change_t on_change;	/* may be NULL */
+	uint32_t mark;			/* SO_MARK of every probe socket (needs
+					 * CAP_NET_ADMIN); 0: none.  Data-path
+					 * probes: xlb_hc_mark() in hcpath.h */
 
 	/* HTTP/HTTPS */
 	const char *path;		/* NULL: "/" */
