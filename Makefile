@@ -51,7 +51,8 @@ TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/lbsetup $(OUTPUT)/tests/test_unit \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
                $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
-               $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health
+               $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health \
+               $(OUTPUT)/tests/hcprobe
 BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev
 
 .DELETE_ON_ERROR:
@@ -149,6 +150,10 @@ $(OUTPUT)/tests/%: tests/prog/%.c tests/prog/harness.h $(SAN_LIB) | $(OUTPUT)/te
 $(OUTPUT)/tests/lbsetup: tests/netns/lbsetup.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/hcprobe: tests/netns/hcprobe.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcurl -o $@
 
 $(OUTPUT)/tests/bench_prog: tests/bench/bench_prog.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)

@@ -268,12 +268,15 @@ enum xlb_decap_counter {
  * of the LB host carries SO_MARK XLB_HC_MARK_BASE + backend id; the tc
  * egress program encapsulates such packets toward that backend exactly as
  * the XDP program encapsulates client traffic.  The top 12 bits of the mark
- * ("XL" and a zero nibble) say "probe", the low 20 bits are the id, so ids
- * up to XLB_HC_MARK_ID_MASK can be probed this way.
+ * (0x584, "X" and a 4) say "probe", the low 20 bits are the id, so ids up to
+ * XLB_HC_MARK_ID_MASK can be probed this way, and one policy-routing rule
+ * (ip rule add fwmark 0x58400000/0xfff00000 ...) matches every probe.
  */
-#define XLB_HC_MARK_BASE	0x584c0000U
+#define XLB_HC_MARK_BASE	0x58400000U
 #define XLB_HC_MARK_MASK	0xfff00000U	/* bits that must equal the base */
 #define XLB_HC_MARK_ID_MASK	0x000fffffU	/* bits that hold the backend id */
+_Static_assert((XLB_HC_MARK_BASE & XLB_HC_MARK_ID_MASK) == 0 &&
+	       (XLB_HC_MARK_MASK | XLB_HC_MARK_ID_MASK) == 0xffffffffU, "probe mark layout");
 
 /* Probe encapsulator counters: a per-CPU array of u64 indexed by these. */
 enum xlb_hcp_counter {

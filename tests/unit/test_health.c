@@ -748,18 +748,18 @@ static void test_mark(void **state)
 	run_for(hc, 20);
 	assert_int_equal(ss_mark("t", lport), -1);
 
-	sp.mark = 0x584c0007;
+	sp.mark = 0x58400007;
 	assert_int_equal(xlb_hc_add(hc, &sp, &r, &id), 0);
-	assert_int_equal(probe_mark(hc, "t", lport), 0x584c0007);
+	assert_int_equal(probe_mark(hc, "t", lport), 0x58400007);
 	assert_true(run_events(hc, &r, 1, 1000));
 	assert_true(r.ev[0].up);
 	assert_int_equal(xlb_hc_del(hc, id), 0);
 
 	u = srv_start(SRV_UDP, 0);
 	sp = spec(XLB_HC_UDP, u->port);
-	sp.mark = 0x584c0008;
+	sp.mark = 0x58400008;
 	assert_int_equal(xlb_hc_add(hc, &sp, &r, &id), 0);
-	assert_int_equal(probe_mark(hc, "u", u->port), 0x584c0008);
+	assert_int_equal(probe_mark(hc, "u", u->port), 0x58400008);
 	assert_true(run_events(hc, &r, 2, 1000));
 	assert_true(r.ev[1].up);
 	assert_int_equal(xlb_hc_del(hc, id), 0);
@@ -768,11 +768,11 @@ static void test_mark(void **state)
 	h = srv_start(SRV_HTTP, 0);
 	srv_set(h, 200, "ok", 30);
 	sp = spec(XLB_HC_HTTP, h->port);
-	sp.mark = 0x584c0009;
+	sp.mark = 0x58400009;
 	sp.interval_ms = 300;
 	sp.timeout_ms = 250;
 	assert_int_equal(xlb_hc_add(hc, &sp, &r, &id), 0);
-	assert_int_equal(probe_mark(hc, "t", h->port), 0x584c0009);
+	assert_int_equal(probe_mark(hc, "t", h->port), 0x58400009);
 	assert_true(run_events(hc, &r, 3, 2000));
 	assert_string_equal(r.ev[2].why, "HTTP 200");
 	assert_true(r.ev[2].up);
