@@ -53,7 +53,7 @@ TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
                $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health \
                $(OUTPUT)/tests/hcprobe
-BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev
+BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev $(OUTPUT)/tests/bench_health
 
 .DELETE_ON_ERROR:
 .PHONY: all check bench demo deps install clean help
@@ -152,6 +152,10 @@ $(OUTPUT)/tests/lbsetup: tests/netns/lbsetup.c $(LIB) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/hcprobe: tests/netns/hcprobe.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcurl -o $@
+
+$(OUTPUT)/tests/bench_health: tests/bench/bench_health.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcurl -o $@
 

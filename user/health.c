@@ -27,6 +27,8 @@
 #define HC_NEVER	UINT64_MAX
 #define HC_MAX_SLOTS	(1U << 30)	/* ids fit the 30 bits of an event tag */
 #define HC_BACKOFF_MUL	8		/* default backoff cap, in intervals */
+#define HC_SLACK_DIV	20		/* start slack: this fraction of the jitter window */
+#define HC_SLACK_MAX_US	5000
 
 /* What an epoll event is about, packed in its u64: kind, slot, probe seq. */
 enum { EV_TIMER, EV_PROBE, EV_CURL };
@@ -43,12 +45,14 @@ struct hc_target {
 	bool in_flight;
 	int fd;			/* TCP/UDP probe socket; -1: none */
 	uint64_t start_us;
+	uint64_t sched_us;	/* when the running probe was due (it may start early) */
 
 	enum xlb_hc_type type;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	unsigned int interval_ms, timeout_ms, rise, fall, jitter_pct, backoff_max_ms;
 	uint32_t mark;		/* SO_MARK; 0: none */
+	uint64_t slack_us;	/* a probe may start this much before its time */
 	xlb_hc_change_t on_change;
 	void *user;
 	char name[80];		/* "tcp 10.0.0.1:80", for log lines */
@@ -288,7 +292,9 @@ static void probe_done(struct xlb_hc *hc, struct hc_target *t, bool ok, const ch
 		st->delay_ms = t->interval_ms;
 	if (st->delay_ms < t->interval_ms)
 		st->delay_ms = t->interval_ms;
-	next = t->start_us + jittered_us(hc, t, st->delay_ms);
+	/* From when it was due, not when it started: starting within the
+	 * slack must not shorten the interval. */
+	next = t->sched_us + jittered_us(hc, t, st->delay_ms);
 	heap_set(hc, t, next > now ? next : now);
 
 	if (st->state == old)
@@ -373,7 +379,7 @@ out:
 	return err;
 }
 
-static void sock_event(struct xlb_hc *hc, struct hc_target *t)
+static void sock_event(struct xlb_hc *hc, struct hc_target *t, uint32_t events)
 {
 	char buf[HC_UDP_BUF], why[64];
 	socklen_t len = sizeof(int);
@@ -381,8 +387,13 @@ static void sock_event(struct xlb_hc *hc, struct hc_target *t)
 	int soerr = 0;
 
 	if (t->type != XLB_HC_UDP) {
-		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+		/* A failed connect always raises EPOLLERR; only then is there
+		 * an error to fetch (one syscall less per healthy probe). */
+		if (events & (EPOLLERR | EPOLLHUP) &&
+		    getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
 			soerr = errno;
+		if (events & (EPOLLERR | EPOLLHUP) && !soerr)
+			soerr = ECONNRESET;	/* hung up after connecting */
 		if (soerr)
 			probe_fail_errno(hc, t, soerr, "connect");
 		else
@@ -635,6 +646,7 @@ static void probe_start(struct xlb_hc *hc, struct hc_target *t, uint64_t now)
 
 	t->seq++;
 	t->start_us = now;
+	t->sched_us = t->due_us > now ? t->due_us : now;
 	t->st.last_start_ms = now / 1000;
 	t->in_flight = true;
 	heap_set(hc, t, now + (uint64_t)t->timeout_ms * 1000);
@@ -674,7 +686,7 @@ static void handle_event(struct xlb_hc *hc, const struct epoll_event *ev)
 	case EV_PROBE:
 		t = slot_get(hc, (int)slot);
 		if (t && t->in_flight && t->seq == low && t->fd >= 0)
-			sock_event(hc, t);
+			sock_event(hc, t, ev->events);
 		break;
 	case EV_CURL:
 		if (ev->events & EPOLLIN)
@@ -694,8 +706,14 @@ static void run_deadlines(struct xlb_hc *hc)
 	uint64_t now = now_us();
 	struct hc_target *t;
 
-	while (hc->nheap && hc->heap[0]->due_us <= now && budget--) {
+	/* Probes due within their slack start now too: one wakeup serves a
+	 * few milliseconds' worth of them rather than one each.  Timeouts
+	 * never fire early, and a target's first probe keeps the exact time
+	 * xlb_hc_add() spread it to. */
+	while (hc->nheap && budget--) {
 		t = hc->heap[0];
+		if (t->due_us > now + (t->in_flight || !t->st.last_start_ms ? 0 : t->slack_us))
+			break;
 		if (t->in_flight)
 			probe_timeout(hc, t);
 		else
@@ -979,6 +997,11 @@ int xlb_hc_add(struct xlb_hc *hc, const struct xlb_hc_spec *sp, void *user, int 
 	t->jitter_pct = sp->jitter_pct < 0 ? 0 : sp->jitter_pct ? (unsigned int)sp->jitter_pct
 								 : XLB_HC_DEF_JITTER_PCT;
 	t->backoff_max_ms = sp->backoff_max_ms;
+	/* Well inside the jitter window, so that it does not undo the spread:
+	 * 5 ms at a 1 s interval and the default jitter; none without jitter. */
+	t->slack_us = (uint64_t)sp->interval_ms * 1000 * t->jitter_pct / 100 / HC_SLACK_DIV;
+	if (t->slack_us > HC_SLACK_MAX_US)
+		t->slack_us = HC_SLACK_MAX_US;
 	if (!t->backoff_max_ms)
 		t->backoff_max_ms = sp->interval_ms > UINT_MAX / HC_BACKOFF_MUL
 					    ? UINT_MAX

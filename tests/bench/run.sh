@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# make bench: print the data plane's cost per packet (docs/performance.md).
+# make bench: print the data plane's cost per packet (docs/performance.md)
+# and the health-check engine's CPU use.
 # bench_prog builds its topology in a network namespace of its own
 # (unshare), which the kernel removes when it exits, however it exits: there
 # is nothing here to clean up.  Arguments are passed on (see --help).
@@ -16,5 +17,8 @@ if [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)" != 0 ]; t
 	     "the bench leaves it alone, the figures will be skewed" >&2
 fi
 .output/tests/bench_maglev || exit 1
+echo
+# The health-check engine's CPU use; its own private network namespace too.
+.output/tests/bench_health || exit 1
 echo
 exec .output/tests/bench_prog "$@"
