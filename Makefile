@@ -52,7 +52,7 @@ TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
                $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
                $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health \
-               $(OUTPUT)/tests/hcprobe
+               $(OUTPUT)/tests/hcprobe $(OUTPUT)/tests/test_hc
 BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev $(OUTPUT)/tests/bench_health
 
 .DELETE_ON_ERROR:
