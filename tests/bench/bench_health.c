@@ -322,6 +322,8 @@ int main(int argc, char **argv)
 	double seconds = 10, warmup = 3;
 	unsigned int n = 0, nruns = 3, i;
 	bool http = false;
+	double l1, l5, l15;
+	FILE *f;
 	int o, err;
 
 	while ((o = getopt_long(argc, argv, "s:w:n:Hh", opts, NULL)) != -1) {
@@ -376,6 +378,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	printf("probe engine, %.0f s after a %.0f s warm-up (private netns, 127.0.0.1; listeners in a child, not counted):\n",
 	       seconds, warmup);
+	/* Other work on the machine inflates the figures: say how much. */
+	f = fopen("/proc/loadavg", "r");
+	if (f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+		printf("    load average before: %.2f %.2f %.2f (%ld CPUs)\n", l1, l5, l15,
+		       sysconf(_SC_NPROCESSORS_ONLN));
+	if (f)
+		fclose(f);
 	for (i = 0; i < nruns; i++) {
 		runs[i].seconds = seconds;
 		runs[i].warmup = warmup;
