@@ -27,8 +27,8 @@
 #define HC_NEVER	UINT64_MAX
 #define HC_MAX_SLOTS	(1U << 30)	/* ids fit the 30 bits of an event tag */
 #define HC_BACKOFF_MUL	8		/* default backoff cap, in intervals */
-#define HC_SLACK_DIV	20		/* start slack: this fraction of the jitter window */
-#define HC_SLACK_MAX_US	5000
+#define HC_SLACK_DIV	5		/* start slack: this fraction of the jitter window */
+#define HC_SLACK_MAX_US	20000
 
 /* What an epoll event is about, packed in its u64: kind, slot, probe seq. */
 enum { EV_TIMER, EV_PROBE, EV_CURL };
@@ -998,7 +998,7 @@ int xlb_hc_add(struct xlb_hc *hc, const struct xlb_hc_spec *sp, void *user, int 
 								 : XLB_HC_DEF_JITTER_PCT;
 	t->backoff_max_ms = sp->backoff_max_ms;
 	/* Well inside the jitter window, so that it does not undo the spread:
-	 * 5 ms at a 1 s interval and the default jitter; none without jitter. */
+	 * 20 ms at a 1 s interval and the default jitter; none without jitter. */
 	t->slack_us = (uint64_t)sp->interval_ms * 1000 * t->jitter_pct / 100 / HC_SLACK_DIV;
 	if (t->slack_us > HC_SLACK_MAX_US)
 		t->slack_us = HC_SLACK_MAX_US;
