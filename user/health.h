@@ -24,6 +24,11 @@
  * backoff_max_ms: a dead backend costs little, and each probe is a
  * half-open trial.  One success resets the delay to interval_ms so that the
  * rise successes needed to come back arrive at the normal pace.
+ *
+ * To serve many targets with few wakeups, a probe may start up to a fifth
+ * of its jitter window early (at most 20 ms; never without jitter, never a
+ * target's first probe); the next one is still scheduled from when it was
+ * due, so intervals keep their mean.  Timeouts never fire early.
  */
 #ifndef XLB_HEALTH_H
 #define XLB_HEALTH_H
