@@ -36,13 +36,13 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_SRCS    := bpf/xlb.bpf.c bpf/decap.bpf.c bpf/bench.bpf.c
+BPF_SRCS    := bpf/xlb.bpf.c bpf/decap.bpf.c bpf/bench.bpf.c bpf/hc.bpf.c
 BPF_HDRS    := $(wildcard bpf/*.bpf.h) $(wildcard include/xlb/*.h)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 LIB_SRCS    := user/xlb.c user/addr.c user/log.c user/maglev.c user/vipring.c user/config.c user/lb.c user/api.c user/ctlsock.c user/cli.c user/health.c \
-               user/hcmgr.c user/expo.c user/metrics.c
+               user/hcmgr.c user/expo.c user/metrics.c user/hcpath.c
 LIB_OBJS    := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB         := $(OUTPUT)/libxlb.a
 SAN_OBJS    := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
@@ -54,9 +54,9 @@ TEST_PROGS  := $(OUTPUT)/tests/test_prog $(OUTPUT)/tests/test_ct \
                $(OUTPUT)/tests/test_maglev $(OUTPUT)/tests/test_config \
                $(OUTPUT)/tests/test_lb $(OUTPUT)/tests/test_cli \
                $(OUTPUT)/tests/test_ctlsock $(OUTPUT)/tests/test_health \
-               $(OUTPUT)/tests/test_metrics
+               $(OUTPUT)/tests/test_metrics $(OUTPUT)/tests/hcprobe $(OUTPUT)/tests/test_hc
 BENCH_PROGS := $(OUTPUT)/tests/bench_prog $(OUTPUT)/tests/bench_maglev \
-               $(OUTPUT)/tests/bench_failover $(OUTPUT)/tests/bench_metrics
+               $(OUTPUT)/tests/bench_failover $(OUTPUT)/tests/bench_metrics $(OUTPUT)/tests/bench_health
 
 .DELETE_ON_ERROR:
 .PHONY: all check bench demo deps install clean help
@@ -165,6 +165,14 @@ $(OUTPUT)/tests/%: tests/prog/%.c tests/prog/harness.h $(SAN_LIB) | $(OUTPUT)/te
 $(OUTPUT)/tests/lbsetup: tests/netns/lbsetup.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/hcprobe: tests/netns/hcprobe.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcurl -o $@
+
+$(OUTPUT)/tests/bench_health: tests/bench/bench_health.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcurl -o $@
 
 $(OUTPUT)/tests/bench_prog: tests/bench/bench_prog.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CCLD,$@)

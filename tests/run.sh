@@ -52,6 +52,7 @@ run_layer health "$OUT/tests/test_health"
 run_layer metrics "$OUT/tests/test_metrics"
 run_layer prog tests/prog/run.sh
 run_layer ct "$OUT/tests/test_ct"
+run_layer hcpath "$OUT/tests/test_hc"
 run_layer lb "$OUT/tests/test_lb"
 run_layer netns tests/netns/run.sh
 

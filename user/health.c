@@ -27,6 +27,8 @@
 #define HC_NEVER	UINT64_MAX
 #define HC_MAX_SLOTS	(1U << 30)	/* ids fit the 30 bits of an event tag */
 #define HC_BACKOFF_MUL	8		/* default backoff cap, in intervals */
+#define HC_SLACK_DIV	5		/* start slack: this fraction of the jitter window */
+#define HC_SLACK_MAX_US	20000
 
 /* What an epoll event is about, packed in its u64: kind, slot, probe seq. */
 enum { EV_TIMER, EV_PROBE, EV_CURL };
@@ -43,11 +45,14 @@ struct hc_target {
 	bool in_flight;
 	int fd;			/* TCP/UDP probe socket; -1: none */
 	uint64_t start_us;
+	uint64_t sched_us;	/* when the running probe was due (it may start early) */
 
 	enum xlb_hc_type type;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	unsigned int interval_ms, timeout_ms, rise, fall, jitter_pct, backoff_max_ms;
+	uint32_t mark;		/* SO_MARK; 0: none */
+	uint64_t slack_us;	/* a probe may start this much before its time */
 	xlb_hc_change_t on_change;
 	void *user;
 	char name[80];		/* "tcp 10.0.0.1:80", for log lines */
@@ -287,7 +292,9 @@ static void probe_done(struct xlb_hc *hc, struct hc_target *t, bool ok, const ch
 		st->delay_ms = t->interval_ms;
 	if (st->delay_ms < t->interval_ms)
 		st->delay_ms = t->interval_ms;
-	next = t->start_us + jittered_us(hc, t, st->delay_ms);
+	/* From when it was due, not when it started: starting within the
+	 * slack must not shorten the interval. */
+	next = t->sched_us + jittered_us(hc, t, st->delay_ms);
 	heap_set(hc, t, next > now ? next : now);
 
 	pr_debug("health: %s: probe %s in %llu us: %s\n", t->name, ok ? "ok" : "failed",
@@ -348,6 +355,11 @@ static int sock_start(struct xlb_hc *hc, struct hc_target *t)
 		err = -errno;
 		goto out;
 	}
+	/* Before connect(), so that the SYN carries it too. */
+	if (t->mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &t->mark, sizeof(t->mark))) {
+		err = -errno;
+		goto out;
+	}
 	/* A connected UDP socket is what turns an ICMP port unreachable into
 	 * ECONNREFUSED on the next recv(). */
 	if (connect(fd, (struct sockaddr *)&t->sa, t->salen) && errno != EINPROGRESS) {
@@ -369,7 +381,7 @@ out:
 	return err;
 }
 
-static void sock_event(struct xlb_hc *hc, struct hc_target *t)
+static void sock_event(struct xlb_hc *hc, struct hc_target *t, uint32_t events)
 {
 	char buf[HC_UDP_BUF], why[64];
 	socklen_t len = sizeof(int);
@@ -377,8 +389,13 @@ static void sock_event(struct xlb_hc *hc, struct hc_target *t)
 	int soerr = 0;
 
 	if (t->type != XLB_HC_UDP) {
-		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+		/* A failed connect always raises EPOLLERR; only then is there
+		 * an error to fetch (one syscall less per healthy probe). */
+		if (events & (EPOLLERR | EPOLLHUP) &&
+		    getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
 			soerr = errno;
+		if (events & (EPOLLERR | EPOLLHUP) && !soerr)
+			soerr = ECONNRESET;	/* hung up after connecting */
 		if (soerr)
 			probe_fail_errno(hc, t, soerr, "connect");
 		else
@@ -542,6 +559,20 @@ static void curl_kick(struct xlb_hc *hc, curl_socket_t s, int mask)
 	curl_multi_socket_action(hc->multi, s, mask, &running);
 }
 
+/* libcurl calls this on each new socket before it connects. */
+static int http_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	const struct hc_target *t = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || !t->mark)
+		return CURL_SOCKOPT_OK;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &t->mark, sizeof(t->mark))) {
+		pr_debug("health: %s: SO_MARK: %s\n", t->name, strerror(errno));
+		return CURL_SOCKOPT_ERROR;
+	}
+	return CURL_SOCKOPT_OK;
+}
+
 static int http_setup(struct hc_target *t, const struct xlb_hc_spec *sp, const char *ip,
 		      unsigned int port)
 {
@@ -597,6 +628,8 @@ static int http_setup(struct hc_target *t, const struct xlb_hc_spec *sp, const c
 	    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "xlb-health/1") ||
 	    curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYPEER, sp->tls_verify ? 1L : 0L) ||
 	    curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYHOST, sp->tls_verify ? 2L : 0L) ||
+	    (t->mark && (curl_easy_setopt(t->easy, CURLOPT_SOCKOPTFUNCTION, http_sockopt) ||
+			 curl_easy_setopt(t->easy, CURLOPT_SOCKOPTDATA, t))) ||
 	    (t->connect_to && curl_easy_setopt(t->easy, CURLOPT_CONNECT_TO, t->connect_to)) ||
 	    (t->hdrs && curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->hdrs))) {
 		err = -EINVAL;
@@ -615,6 +648,7 @@ static void probe_start(struct xlb_hc *hc, struct hc_target *t, uint64_t now)
 
 	t->seq++;
 	t->start_us = now;
+	t->sched_us = t->due_us > now ? t->due_us : now;
 	t->st.last_start_ms = now / 1000;
 	t->in_flight = true;
 	heap_set(hc, t, now + (uint64_t)t->timeout_ms * 1000);
@@ -654,7 +688,7 @@ static void handle_event(struct xlb_hc *hc, const struct epoll_event *ev)
 	case EV_PROBE:
 		t = slot_get(hc, (int)slot);
 		if (t && t->in_flight && t->seq == low && t->fd >= 0)
-			sock_event(hc, t);
+			sock_event(hc, t, ev->events);
 		break;
 	case EV_CURL:
 		if (ev->events & EPOLLIN)
@@ -674,8 +708,14 @@ static void run_deadlines(struct xlb_hc *hc)
 	uint64_t now = now_us();
 	struct hc_target *t;
 
-	while (hc->nheap && hc->heap[0]->due_us <= now && budget--) {
+	/* Probes due within their slack start now too: one wakeup serves a
+	 * few milliseconds' worth of them rather than one each.  Timeouts
+	 * never fire early, and a target's first probe keeps the exact time
+	 * xlb_hc_add() spread it to. */
+	while (hc->nheap && budget--) {
 		t = hc->heap[0];
+		if (t->due_us > now + (t->in_flight || !t->st.last_start_ms ? 0 : t->slack_us))
+			break;
 		if (t->in_flight)
 			probe_timeout(hc, t);
 		else
@@ -949,6 +989,9 @@ int xlb_hc_add(struct xlb_hc *hc, const struct xlb_hc_spec *sp, void *user, int 
 		port = ntohs(sp->addr.v6.sin6_port);
 	}
 	snprintf(t->name, sizeof(t->name), "%s %s:%u", types[sp->type], ip, port);
+	if (sp->mark)	/* data-path probes share VIP:port; the mark tells them apart */
+		snprintf(t->name + strlen(t->name), sizeof(t->name) - strlen(t->name),
+			 " mark %#x", sp->mark);
 	t->interval_ms = sp->interval_ms;
 	t->timeout_ms = sp->timeout_ms;
 	t->rise = sp->rise;
@@ -956,12 +999,18 @@ int xlb_hc_add(struct xlb_hc *hc, const struct xlb_hc_spec *sp, void *user, int 
 	t->jitter_pct = sp->jitter_pct < 0 ? 0 : sp->jitter_pct ? (unsigned int)sp->jitter_pct
 								 : XLB_HC_DEF_JITTER_PCT;
 	t->backoff_max_ms = sp->backoff_max_ms;
+	/* Well inside the jitter window, so that it does not undo the spread:
+	 * 20 ms at a 1 s interval and the default jitter; none without jitter. */
+	t->slack_us = (uint64_t)sp->interval_ms * 1000 * t->jitter_pct / 100 / HC_SLACK_DIV;
+	if (t->slack_us > HC_SLACK_MAX_US)
+		t->slack_us = HC_SLACK_MAX_US;
 	if (!t->backoff_max_ms)
 		t->backoff_max_ms = sp->interval_ms > UINT_MAX / HC_BACKOFF_MUL
 					    ? UINT_MAX
 					    : sp->interval_ms * HC_BACKOFF_MUL;
 	t->on_change = sp->on_change;
 	t->user = user;
+	t->mark = sp->mark;
 	t->st.state = sp->initial;
 	t->st.delay_ms = sp->interval_ms;
 

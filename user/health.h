@@ -24,6 +24,11 @@
  * backoff_max_ms: a dead backend costs little, and each probe is a
  * half-open trial.  One success resets the delay to interval_ms so that the
  * rise successes needed to come back arrive at the normal pace.
+ *
+ * To serve many targets with few wakeups, a probe may start up to a fifth
+ * of its jitter window early (at most 20 ms; never without jitter, never a
+ * target's first probe); the next one is still scheduled from when it was
+ * due, so intervals keep their mean.  Timeouts never fire early.
  */
 #ifndef XLB_HEALTH_H
 #define XLB_HEALTH_H
@@ -77,6 +82,9 @@ struct xlb_hc_spec {
 	unsigned int backoff_max_ms;	/* cap of the delay while down; 0: 8 * interval_ms */
 	enum xlb_hc_state initial;	/* start state; UNKNOWN: first result decides */
 	xlb_hc_change_t on_change;	/* may be NULL */
+	uint32_t mark;			/* SO_MARK of every probe socket (needs
+					 * CAP_NET_ADMIN); 0: none.  Data-path
+					 * probes: xlb_hc_mark() in hcpath.h */
 
 	/* HTTP/HTTPS */
 	const char *path;		/* NULL: "/" */

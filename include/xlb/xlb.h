@@ -34,6 +34,7 @@
 #define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
 #define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
+#define XLB_MAP_HC_STATS	xlb_hcstats_v1	/* bpf/hc.bpf.c; not pinned */
 
 #define XLB_STR_(x)		#x
 #define XLB_STR(x)		XLB_STR_(x)
@@ -260,6 +261,30 @@ enum xlb_decap_counter {
 	XLB_DC_NOT_OURS,	/* tunnel packet to another address: passed */
 	XLB_DC_MALFORMED,	/* broken outer/inner header: passed */
 	XLB_DC_MAX
+};
+
+/*
+ * Data-path health probes (bpf/hc.bpf.c, docs/design.md).  A probe socket
+ * of the LB host carries SO_MARK XLB_HC_MARK_BASE + backend id; the tc
+ * egress program encapsulates such packets toward that backend exactly as
+ * the XDP program encapsulates client traffic.  The top 12 bits of the mark
+ * (0x584, "X" and a 4) say "probe", the low 20 bits are the id, so ids up to
+ * XLB_HC_MARK_ID_MASK can be probed this way, and one policy-routing rule
+ * (ip rule add fwmark 0x58400000/0xfff00000 ...) matches every probe.
+ */
+#define XLB_HC_MARK_BASE	0x58400000U
+#define XLB_HC_MARK_MASK	0xfff00000U	/* bits that must equal the base */
+#define XLB_HC_MARK_ID_MASK	0x000fffffU	/* bits that hold the backend id */
+_Static_assert((XLB_HC_MARK_BASE & XLB_HC_MARK_ID_MASK) == 0 &&
+	       (XLB_HC_MARK_MASK | XLB_HC_MARK_ID_MASK) == 0xffffffffU, "probe mark layout");
+
+/* Probe encapsulator counters: a per-CPU array of u64 indexed by these. */
+enum xlb_hcp_counter {
+	XLB_HCP_ENCAP,		/* encapsulated and redirected toward the backend */
+	XLB_HCP_NO_BACKEND,	/* id out of range or unset entry: dropped */
+	XLB_HCP_FIB_FAIL,	/* no route to the backend: dropped */
+	XLB_HCP_ERROR,		/* not IP, no room, or a helper failed: dropped */
+	XLB_HCP_MAX
 };
 
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");

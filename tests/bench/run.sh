@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # make bench: print the data plane's cost per packet (docs/performance.md),
-# the Maglev builder's and the /metrics render's costs (docs/metrics.md).
+# the Maglev builder's, the health checks' and the /metrics render's costs.
 # bench_prog builds its topology in a network namespace of its own
 # (unshare), which the kernel removes when it exits, however it exits: there
 # is nothing here to clean up.  Arguments are passed on (see --help).
@@ -25,5 +25,8 @@ echo
 .output/tests/bench_metrics || exit 1
 # ... and with a health check (a latency histogram) on every backend.
 .output/tests/bench_metrics -H || exit 1
+echo
+# The health-check engine's CPU use; its own private network namespace too.
+.output/tests/bench_health || exit 1
 echo
 exec .output/tests/bench_prog "$@"

@@ -31,6 +31,7 @@ LBSETUP=${LBSETUP:-$OUT/tests/lbsetup}
 XLBD=${XLBD:-$OUT/xlbd}
 XLBCTL=${XLBCTL:-$OUT/xlbctl}
 BENCH_METRICS=${BENCH_METRICS:-$OUT/tests/bench_metrics}
+HCPROBE=${HCPROBE:-$OUT/tests/hcprobe}
 PY=/usr/bin/python3
 CONNS=${NETNS_CONNS:-200}
 
@@ -1197,8 +1198,146 @@ while True:
 	return 0
 }
 
-ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic daemon daemon_crash cli
-	   "${HEALTH_TESTS[@]}" metrics prometheus prometheus_backend_down)
+# ---------------------------------------------------------------- data-path probes
+
+HC_BASE=$((0x58400000))	# XLB_HC_MARK_BASE
+
+# Connect from the lb to $1:$PORT with SO_MARK $2, send nothing, and print
+# the name of the server that answered ("be1"), or "error ...".
+hc_ident() {
+	ip netns exec "$NS_L" timeout 10 "$PY" - "$1" "$PORT" "$2" <<'EOF' 2>&1
+import socket, sys
+host, port, mark = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+s.settimeout(3)
+try:
+    s.connect((host, port))
+    s.shutdown(socket.SHUT_WR)
+    data = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    print(data.decode().split()[0])
+except Exception as e:
+    print("error %r" % e)
+EOF
+}
+
+# hc_probe TARGET [ARGS]: one check by the probe engine, from the lb;
+# prints "up ..." or "down ...".
+hc_probe() {
+	local t=$1
+	shift
+	nsx "$NS_L" timeout 20 "$HCPROBE" probe "$t" --timeout 700 "$@" 2>&1
+}
+
+hc_expect() {
+	local what=$1 want=$2 out
+	shift 2
+
+	out=$(hc_probe "$@")
+	log "$what: $out"
+	[ "${out%% *}" = "$want" ] || { MSG="$what: expected $want, got '$out'"; return 1; }
+}
+
+hc_prog_ids() {
+	nsx "$NS_L" tc -j filter show dev lv egress |
+		"$PY" -c 'import json,sys; print(" ".join(str(f["options"]["prog"]["id"]) for f in json.load(sys.stdin) if "options" in f))'
+}
+
+# Probes that follow the data path: the tc egress program on the lb's
+# backend-facing veth encapsulates marked probes to VIP:port toward the
+# backend the mark names.  A backend whose VIP is missing from lo fails the
+# check although its own address still answers.
+hc_datapath_body() {
+	local b out id1 id2 stats
+
+	[ -x "$HCPROBE" ] || { MSG="not built: $HCPROBE (run make)"; return 1; }
+	lb_up --vip "$VIP4:$PORT/tcp" --backend "1=$B14" --backend "2=$B24" \
+		--backend "3=$B16" --backend "4=$B26" || return 1
+	out=$(nsb "$NS_L" timeout 20 "$HCPROBE" attach --pin-root "$PIN_ROOT/lb" --iface lv 2>&1) ||
+		{ MSG="hcprobe attach failed: $out"; return 1; }
+	HC_ATTACHED=1
+	# Locally generated TCP leaves with a partial checksum, which veths
+	# carry along and the backend's native-XDP decapsulator then drops on
+	# the floor (trap 4; a NIC finishes the checksum on transmit).
+	nsx "$NS_L" ethtool -K lv tx off >/dev/null || { MSG="ethtool -K lv tx off failed"; return 1; }
+
+	# The mark picks the backend: IPIP (1, 2), 4-in-6 (3), IP6IP6 (4).
+	for b in "1 $VIP4 be1" "2 $VIP4 be2" "3 $VIP4 be1" "4 $VIP6 be2"; do
+		set -- $b
+		out=$(hc_ident "$2" $((HC_BASE + $1)))
+		log "mark base+$1 to $2: $out"
+		[ "$out" = "$3" ] || { MSG="mark base+$1 to $2: expected $3, got '$out'"; return 1; }
+	done
+	hc_expect "engine, mark base+1" up "$VIP4:$PORT/tcp" --mark $((HC_BASE + 1)) || return 1
+	hc_expect "engine, mark base+4" up "[$VIP6]:$PORT/tcp" --mark $((HC_BASE + 4)) || return 1
+	# An id with no backend is dropped, never sent to the VIP unwrapped.
+	hc_expect "engine, mark base+9 (no backend)" down "$VIP4:$PORT/tcp" --mark $((HC_BASE + 9)) || return 1
+
+	# be1 loses the VIP on lo: its data path is broken, its address is not.
+	nsx "$NS_B1" ip addr del "$VIP4/32" dev lo || { MSG="ip addr del on be1 failed"; return 1; }
+	HC_VIP_GONE=1
+	hc_expect "VIP gone from be1: engine, mark base+1" down "$VIP4:$PORT/tcp" --mark $((HC_BASE + 1)) || return 1
+	hc_expect "VIP gone from be1: engine, be1's own address" up "$B14:$PORT/tcp" || return 1
+	hc_expect "VIP gone from be1: engine, mark base+2" up "$VIP4:$PORT/tcp" --mark $((HC_BASE + 2)) || return 1
+	nsx "$NS_B1" ip addr add "$VIP4/32" dev lo || { MSG="ip addr add on be1 failed"; return 1; }
+	HC_VIP_GONE=
+	hc_expect "VIP back on be1: engine, mark base+1" up "$VIP4:$PORT/tcp" --mark $((HC_BASE + 1)) || return 1
+
+	# Every marked packet took the tc path, none the XDP one: had one left
+	# unwrapped, the lb would have balanced it to whichever backend.
+	stats=$(nsb "$NS_L" "$HCPROBE" stats --iface lv 2>&1) || { MSG="hcprobe stats failed: $stats"; return 1; }
+	log "probe encapsulator: $(tr '\n' ' ' <<<"$stats")"
+	[ "$(awk '$1 == "encap" { print $2 }' <<<"$stats")" -ge 20 ] &&
+		[ "$(awk '$1 == "no_backend" { print $2 }' <<<"$stats")" -ge 1 ] &&
+		[ "$(awk '$1 == "fib_fail" || $1 == "error" { n += $2 } END { print n + 0 }' <<<"$stats")" -eq 0 ] ||
+		{ MSG="probe encapsulator counters: $(tr '\n' ' ' <<<"$stats")"; return 1; }
+	out=$(nsb "$NS_L" timeout 30 "$LBSETUP" stats --pin-root "$PIN_ROOT/lb" 2>&1) ||
+		{ MSG="lbsetup stats failed"; return 1; }
+	out=$(awk '$1 == "vip" && $2 == 1 { print $4 }' <<<"$out")
+	[ "$out" = 0 ] || { MSG="$out probe packets went through the XDP data path unwrapped"; return 1; }
+
+	# A restarted daemon re-attaches: the filter is replaced, not doubled.
+	id1=$(hc_prog_ids)
+	out=$(nsb "$NS_L" timeout 20 "$HCPROBE" attach --pin-root "$PIN_ROOT/lb" --iface lv 2>&1) ||
+		{ MSG="second attach failed: $out"; return 1; }
+	id2=$(hc_prog_ids)
+	log "program on lv egress: $id1, after re-attach: $id2"
+	[ -n "$id2" ] && [ "${id2// /}" = "$id2" ] && [ "$id1" != "$id2" ] ||
+		{ MSG="re-attach: programs '$id1' then '$id2'"; return 1; }
+	hc_expect "after re-attach: engine, mark base+2" up "$VIP4:$PORT/tcp" --mark $((HC_BASE + 2)) || return 1
+
+	stats=$(nsb "$NS_L" "$HCPROBE" stats --iface lv 2>&1) || { MSG="hcprobe stats failed: $stats"; return 1; }
+	[ "$(awk '$1 == "encap" { print $2 }' <<<"$stats")" -gt 0 ] ||
+		{ MSG="nothing encapsulated after re-attach: $(tr '\n' ' ' <<<"$stats")"; return 1; }
+
+	out=$(nsb "$NS_L" "$HCPROBE" detach --iface lv 2>&1) || { MSG="detach failed: $out"; return 1; }
+	HC_ATTACHED=
+	[ -z "$(hc_prog_ids)" ] || { MSG="a filter is left on lv egress"; return 1; }
+	nsb "$NS_L" "$HCPROBE" detach --iface lv >/dev/null 2>&1 && { MSG="detach of nothing succeeded"; return 1; }
+	return 0
+}
+
+test_hc_datapath() {
+	local rc
+
+	[ -z "$TOPO_ERR" ] || { MSG="topology: $TOPO_ERR"; return 1; }
+	HC_ATTACHED= HC_VIP_GONE=
+	hc_datapath_body
+	rc=$?
+	# Whatever failed: the other tests need be1's VIP and a clean lv.
+	[ -z "$HC_VIP_GONE" ] || nsx "$NS_B1" ip addr add "$VIP4/32" dev lo
+	[ -z "$HC_ATTACHED" ] || nsb "$NS_L" "$HCPROBE" detach --iface lv >/dev/null 2>&1
+	nsx "$NS_L" ethtool -K lv tx on >/dev/null 2>&1
+	return $rc
+}
+
+ALL_TESTS=(decap_cli e2e_tcp e2e_tcp6 e2e_4in6 e2e_redirect e2e_devmap_miss host_traffic hc_datapath daemon
+	   daemon_crash cli "${HEALTH_TESTS[@]}" metrics prometheus prometheus_backend_down)
 
 # ---------------------------------------------------------------- main
 
