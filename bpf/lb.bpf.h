@@ -7,10 +7,6 @@
 #include "parse.bpf.h"
 #include <xlb/hash.h>
 
-/* Seed of the flow hash.  Identical on every host of a cluster, so that
- * every host picks the same ring slot for a flow. */
-const volatile __u32 xlb_hash_seed = 0;
-
 /* Returns 1 when the VIP filter cannot rule out @p's destination. */
 static __always_inline int vfilter_maybe(const struct pkt *p)
 {
@@ -51,21 +47,45 @@ static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
 	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
 }
 
-/* A backend id's entry if it can take traffic, else NULL.  *why gets the
- * drop reason when NULL is returned. */
-static __always_inline struct xlb_backend *backend_get(__u32 id, int *why)
+/*
+ * This CPU's per-backend value for @id (counters, next hop, and a copy of
+ * the backend entry), if the backend can take traffic.  The copy is taken
+ * again from the backends map when it is older than @gen (xlb_config.be_gen),
+ * so the backends map is read only after userspace changed a backend.
+ * Returns NULL with *why set to the drop reason: bad_backend for an unset
+ * entry, backend_unusable for one flagged XLB_BE_F_UNUSABLE.
+ */
+static __always_inline struct xlb_backend_pcpu *backend_get(__u32 id, __u32 gen, int *why)
 {
-	struct xlb_backend *be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+	struct xlb_backend_pcpu *bs = bpf_map_lookup_elem(&XLB_MAP_BACKEND_STATS, &id);
+	struct xlb_backend *be;
 
-	if (!be || !be->family) {
-		*why = XLB_R_BAD_BACKEND;
-		return NULL;
+	if (!bs)
+		goto bad;
+	if (bs->be.gen != gen || !gen) {
+		be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+		if (!be)
+			goto bad;
+		/* A new address needs a new next hop. */
+		if (bs->be.family != be->family || bs->be.addr[0] != be->addr[0] ||
+		    bs->be.addr[1] != be->addr[1] || bs->be.addr[2] != be->addr[2] ||
+		    bs->be.addr[3] != be->addr[3])
+			bs->nh.expires = 0;
+		__builtin_memcpy(bs->be.addr, be->addr, sizeof(bs->be.addr));
+		bs->be.family = be->family;
+		bs->be.flags = be->flags;
+		bs->be.gen = gen;
 	}
-	if (be->flags & XLB_BE_F_UNUSABLE) {
+	if (!bs->be.family)
+		goto bad;
+	if (bs->be.flags & XLB_BE_F_UNUSABLE) {
 		*why = XLB_R_BACKEND_UNUSABLE;
 		return NULL;
 	}
-	return be;
+	return bs;
+bad:
+	*why = XLB_R_BAD_BACKEND;
+	return NULL;
 }
 
 /*

@@ -10,11 +10,15 @@
 #include <bpf/bpf_helpers.h>
 #include <xlb/xlb.h>
 
+/* Not preallocated: the elements then come from the slab (the direct map)
+ * rather than one vmalloc'd area, and up to 2048 entries the bucket array is
+ * kmalloc'd too, so a lookup walks no vmalloc page (docs/performance.md). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xlb_vip_key);
 	__type(value, struct xlb_vip);
 	__uint(max_entries, XLB_DEF_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } XLB_MAP_VIPS SEC(".maps");
 
 /* Bitmap over folded destination addresses; see XLB_VFILTER_BITS. */
@@ -66,8 +70,9 @@ struct {
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } XLB_MAP_CONNTRACK SEC(".maps");
 
+/* One entry per possible CPU (userspace sets the size), indexed by CPU id. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_global_stats);
 	__uint(max_entries, 1);
@@ -80,7 +85,7 @@ struct {
 	__uint(max_entries, XLB_DEF_MAX_VIPS);
 } XLB_MAP_VIP_STATS SEC(".maps");
 
-/* Per backend and CPU: counters and the cached next hop. */
+/* Per backend and CPU: counters, the cached next hop, a copy of the entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);

@@ -17,86 +17,98 @@ static __always_inline int is_syn(const struct pkt *p)
 	       (p->tcp_flags & (0x02 | 0x10)) == 0x02;	/* SYN, not ACK */
 }
 
-/* Choose the backend for a VIP packet: the recorded one if still usable,
- * else the ring's.  Returns the id, or 0 with *why set. */
-static __always_inline __u32 choose(const struct pkt *p,
-				    const struct xlb_vip *vip, __u32 hash,
-				    struct xlb_backend **bep, int *new_flow,
-				    int *why)
+/* Refresh a flow's last_seen, at most once per FLOW_TOUCH_NS. */
+static __always_inline void flow_touch(struct xlb_flow *f, __u64 now)
 {
-	int track = !(vip->flags & XLB_VIP_F_NO_CONNTRACK);
-	struct xlb_flow *f;
+	if (now - f->last_seen > FLOW_TOUCH_NS)
+		f->last_seen = now;
+}
+
+/*
+ * Choose the backend for a VIP packet: the recorded one if still usable,
+ * else the ring's, and record the choice.  Returns this CPU's value of the
+ * chosen backend (struct xlb_backend_pcpu), or NULL with *why set.
+ */
+static __always_inline struct xlb_backend_pcpu *
+choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
+       const struct xlb_config *cfg, __u64 now, int *new_flow, int *why)
+{
+	int track = !(vip->flags & XLB_VIP_F_NO_CONNTRACK), syn = is_syn(p);
+	struct xlb_backend_pcpu *bs;
+	struct xlb_flow *f = NULL;
 	__u32 id;
 
-	if (track && !is_syn(p)) {
+	if (track)
 		f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
-		if (f && f->vip_id == vip->id) {
-			*bep = backend_get(f->backend_id, why);
-			if (!*bep && *why == XLB_R_BACKEND_UNUSABLE &&
-			    (vip->flags & XLB_VIP_F_DEAD_DROP))
-				return 0;	/* dead-backend policy: drop */
-			if (*bep) {
-				__u64 now = bpf_ktime_get_coarse_ns();
-
-				if (now - f->last_seen > FLOW_TOUCH_NS)
-					f->last_seen = now;
-				return f->backend_id;
-			}
+	if (f && !syn && f->vip_id == vip->id) {
+		bs = backend_get(f->backend_id, cfg->be_gen, why);
+		if (bs) {
+			flow_touch(f, now);
+			return bs;
 		}
+		if (*why == XLB_R_BACKEND_UNUSABLE && (vip->flags & XLB_VIP_F_DEAD_DROP))
+			return NULL;	/* dead-backend policy: drop */
 	}
 	if (vip->flags & XLB_VIP_F_HASH_SRC_ONLY)
 		hash = xlb_src_hash(p->key.src,
-				    p->key.family == XLB_AF_INET ? 1 : 4,
-				    xlb_hash_seed);
+				    p->key.family == XLB_AF_INET ? 1 : 4, cfg->seed);
 	id = ring_pick(vip, hash, why);
 	if (!id)
-		return 0;
-	*bep = backend_get(id, why);
-	if (!*bep)
-		return 0;
+		return NULL;
+	bs = backend_get(id, cfg->be_gen, why);
+	if (!bs)
+		return NULL;
 	*new_flow = 1;
-	if (track) {
+	if (!track)
+		return bs;
+	/* A SYN whose flow is already recorded with this very choice (a
+	 * retransmitted SYN, or a new connection on the same 5-tuple that the
+	 * ring sends to the same backend) finds the entry as it would write
+	 * it: keep it rather than rewrite it. */
+	if (f && f->vip_id == vip->id && f->backend_id == id) {
+		flow_touch(f, now);
+	} else {
 		struct xlb_flow nf = {
 			.backend_id = id,
 			.vip_id = vip->id,
-			.last_seen = bpf_ktime_get_coarse_ns(),
+			.last_seen = now,
 		};
 
 		if (bpf_map_update_elem(&XLB_MAP_CONNTRACK, &p->key, &nf, BPF_ANY))
 			count_event(XLB_R_CT_UPDATE_FAIL);
 	}
-	return id;
+	return bs;
 }
 
 static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 				      const struct xlb_vip *vip)
 {
 	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
-	struct xlb_backend *be = NULL;
 	struct xlb_backend_pcpu *bs;
 	struct xlb_config *cfg;
 	struct nexthop nh = {};
 	__u8 omac[2 * ETH_ALEN];
-	__u32 hash, id, src[4] = {}, olen, zero = 0;
+	__u32 hash, src[4] = {}, olen, zero = 0;
 	int new_flow = 0, why = XLB_R_NO_RING, r, act;
+	__u64 now;
 	void *data;
-
-	hash = xlb_flow_hash(p->key.src, p->key.dst, nw, p->key.sport,
-			     p->key.dport, p->key.proto, xlb_hash_seed);
-	id = choose(p, vip, hash, &be, &new_flow, &why);
-	count_obj(&XLB_MAP_VIP_STATS, vip->id, p->frame_len, new_flow);
-	if (!id || !be)
-		return count(XDP_DROP, why);
 
 	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
 	if (!cfg)
 		return count(XDP_DROP, XLB_R_NO_ROUTE);
-	outer_src(cfg, be->family, hash, src);
-	olen = be->family == XLB_AF_INET ? sizeof(struct iphdr) :
-					    sizeof(struct ipv6hdr);
-	bs = bpf_map_lookup_elem(&XLB_MAP_BACKEND_STATS, &id);
-	r = nexthop_lookup(ctx, cfg, be, src, p->l3_len + olen, p->tos, &nh,
-			   bs ? &bs->nh : NULL);
+	now = bpf_ktime_get_coarse_ns();
+	hash = xlb_flow_hash(p->key.src, p->key.dst, nw, p->key.sport,
+			     p->key.dport, p->key.proto, cfg->seed);
+	bs = choose(p, vip, hash, cfg, now, &new_flow, &why);
+	count_obj(&XLB_MAP_VIP_STATS, vip->id, p->frame_len, new_flow);
+	if (!bs)
+		return count(XDP_DROP, why);
+
+	outer_src(cfg, bs->be.family, hash, src);
+	olen = bs->be.family == XLB_AF_INET ? sizeof(struct iphdr) :
+					       sizeof(struct ipv6hdr);
+	r = nexthop_lookup(ctx, cfg, &bs->be, src, p->l3_len + olen, p->tos, now,
+			   &nh, &bs->nh);
 	if (r == XLB_R_NO_ROUTE || r == XLB_R_FRAG_NEEDED)
 		return count(XDP_DROP, r);
 
@@ -110,13 +122,11 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 		__builtin_memcpy(nh.dmac, omac, ETH_ALEN);
 		__builtin_memcpy(nh.smac, omac + ETH_ALEN, ETH_ALEN);
 	}
-	if (encap(ctx, p, be, src, hash, nh.dmac, nh.smac))
+	if (encap(ctx, p, &bs->be, src, hash, nh.dmac, nh.smac))
 		return count(XDP_DROP, XLB_R_ADJUST_HEAD);
-	if (bs) {
-		bs->c.packets++;
-		bs->c.bytes += p->frame_len;
-		bs->c.new_flows += new_flow;
-	}
+	bs->c.packets++;
+	bs->c.bytes += p->frame_len;
+	bs->c.new_flows += new_flow;
 
 	if (r == XLB_R_NO_NEIGH)
 		return count(XDP_PASS, XLB_R_NO_NEIGH);

@@ -27,6 +27,7 @@ struct xlb {
 	char pin_root[PATH_MAX];	/* "" when not pinning */
 	__u32 max_vips;
 	__u32 max_backends;
+	__u32 seed;			/* flow hash seed, kept in the config map */
 	int ncpus;
 	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
 	int nlinks;
@@ -122,6 +123,11 @@ int xlb_map_fd(const struct xlb *x, const char *name)
 
 #define MAP_FD(x, macro) bpf_map__fd((x)->skel->maps.macro)
 
+static int sys_err(int rc)
+{
+	return rc ? -errno : 0;
+}
+
 static void config_defaults(struct xlb_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -167,7 +173,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 		pr_warn("xlb: cannot open the BPF object: %s\n", strerror(-err));
 		goto out;
 	}
-	x->skel->rodata->xlb_hash_seed = opts->hash_seed;
+	x->seed = opts->hash_seed;
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIPS, x->max_vips * 2);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_RINGS, x->max_vips);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_ANCHORS, x->max_vips);
@@ -175,6 +181,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKENDS, x->max_backends);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS, x->max_backends);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_GLOBAL_STATS, (__u32)x->ncpus);
 
 	if (x->pin_root[0]) {
 		err = xlb_mkdir_p(x->pin_root);
@@ -186,8 +193,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 			char path[PATH_MAX];
 			const char *name = bpf_map__name(map);
 
-			/* libbpf's internal maps (.rodata) are never pinned:
-			 * the seed must come from this load, not an old one. */
+			/* libbpf's internal maps (.rodata...) are never pinned. */
 			if (bpf_map__is_internal(map) || strncmp(name, "xlb_", 4))
 				continue;
 			err = pin_path(path, x->pin_root, "", name);
@@ -214,12 +220,16 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	err = xlb_config_get(x, &cfg);
 	if (err)
 		goto out;
-	if (!memcmp(&cfg, &zero_cfg, sizeof(cfg))) {
+	if (!memcmp(&cfg, &zero_cfg, sizeof(cfg)))
 		config_defaults(&cfg);
-		err = xlb_config_set(x, &cfg);
-		if (err)
-			goto out;
-	}
+	/* The seed comes from this load, not from an earlier one. */
+	cfg.seed = x->seed;
+	if (!cfg.be_gen)
+		cfg.be_gen = 1;
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &(__u32){ 0 }, &cfg,
+					  BPF_ANY));
+	if (err)
+		goto out;
 	*out = x;
 	return 0;
 out:
@@ -333,11 +343,6 @@ int xlb_unpin_all(const char *pin_root)
 	return err;
 }
 
-static int sys_err(int rc)
-{
-	return rc ? -errno : 0;
-}
-
 static int vip_nwords(__u8 family)
 {
 	return family == XLB_AF_INET ? 1 : 4;
@@ -445,13 +450,34 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 	return err == -ENOENT ? 0 : err;
 }
 
+/*
+ * After a write to the backends map: bump xlb_config.be_gen, so that every
+ * CPU's copy of the entries (struct xlb_be_cache) is taken again.  The entry
+ * is written first, so a copy taken under the new generation is the new one.
+ */
+static int be_gen_bump(struct xlb *x)
+{
+	int fd = MAP_FD(x, XLB_MAP_CONFIG);
+	struct xlb_config c;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	if (!++c.be_gen)
+		c.be_gen = 1;
+	return sys_err(bpf_map_update_elem(fd, &zero, &c, BPF_ANY));
+}
+
 int xlb_backend_set(struct xlb *x, __u32 id, const struct xlb_backend *b)
 {
+	int err;
+
 	if (!id || id >= x->max_backends)
 		return -ERANGE;
 	if (b->family != XLB_AF_INET && b->family != XLB_AF_INET6)
 		return -EAFNOSUPPORT;
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, b, BPF_ANY));
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, b, BPF_ANY));
+	return err ?: be_gen_bump(x);
 }
 
 int xlb_backend_get(struct xlb *x, __u32 id, struct xlb_backend *b)
@@ -464,10 +490,12 @@ int xlb_backend_get(struct xlb *x, __u32 id, struct xlb_backend *b)
 int xlb_backend_del(struct xlb *x, __u32 id)
 {
 	struct xlb_backend zero = {};
+	int err;
 
 	if (!id || id >= x->max_backends)
 		return -ERANGE;
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, &zero, BPF_ANY));
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, &zero, BPF_ANY));
+	return err ?: be_gen_bump(x);
 }
 
 static size_t ring_bytes(__u32 m)
@@ -595,11 +623,19 @@ int xlb_config_get(struct xlb *x, struct xlb_config *c)
 	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c));
 }
 
+/* The seed and the backends generation are libxlb's: whatever @c holds
+ * there, the current ones are kept. */
 int xlb_config_set(struct xlb *x, const struct xlb_config *c)
 {
+	int fd = MAP_FD(x, XLB_MAP_CONFIG);
+	struct xlb_config cur, nc = *c;
 	__u32 zero = 0;
 
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c, BPF_ANY));
+	if (bpf_map_lookup_elem(fd, &zero, &cur))
+		return -errno;
+	nc.seed = x->seed;
+	nc.be_gen = cur.be_gen ? cur.be_gen : 1;
+	return sys_err(bpf_map_update_elem(fd, &zero, &nc, BPF_ANY));
 }
 
 int xlb_devmap_add(struct xlb *x, __u32 ifindex)
@@ -650,10 +686,24 @@ static int percpu_zero(struct xlb *x, int fd, __u32 key, size_t nwords)
 
 #define NWORDS(t) (sizeof(t) / sizeof(__u64))
 
+/* The global counters are a plain array with one entry per CPU. */
 int xlb_stats_global(struct xlb *x, struct xlb_global_stats *out)
 {
-	return percpu_sum(x, MAP_FD(x, XLB_MAP_GLOBAL_STATS), 0, (__u64 *)out,
-			  NWORDS(*out), NWORDS(*out));
+	int fd = MAP_FD(x, XLB_MAP_GLOBAL_STATS);
+	struct xlb_global_stats g;
+	__u32 cpu;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (cpu = 0; cpu < (__u32)x->ncpus; cpu++) {
+		if (bpf_map_lookup_elem(fd, &cpu, &g))
+			return -errno;
+		for (i = 0; i < XLB_VERDICT_SLOTS; i++)
+			out->verdict[i] += g.verdict[i];
+		for (i = 0; i < XLB_REASON_SLOTS; i++)
+			out->reason[i] += g.reason[i];
+	}
+	return 0;
 }
 
 int xlb_stats_vip(struct xlb *x, __u32 vip_id, struct xlb_counters *out)

@@ -153,7 +153,12 @@ static int offline_stats(json_t **reply)
 	g = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(struct xlb_global_stats));
 	vj = json_object();
 	rj = json_object();
-	if (g && ncpu > 0 && !bpf_map_lookup_elem(gfd, &(__u32){ 0 }, g)) {
+	/* The global counters: a plain array, one entry per CPU. */
+	for (c = 0; g && c < ncpu; c++)
+		if (bpf_map_lookup_elem(gfd, &(__u32){ (__u32)c },
+					(struct xlb_global_stats *)g + c))
+			break;
+	if (g && ncpu > 0 && c == ncpu) {
 		struct xlb_global_stats sum = {};
 
 		for (c = 0; c < ncpu; c++) {

@@ -14,23 +14,23 @@
 #include <linux/types.h>
 
 /* Version of the whole pinned layout; xlbd refuses to adopt a different one. */
-#define XLB_LAYOUT_VERSION	1
+#define XLB_LAYOUT_VERSION	2
 
 /*
  * Map names.  The BPF object declares its maps under these names and
  * userspace pins them under <pin root>/<name>.  The suffix is the layout
  * version of that one map.
  */
-#define XLB_MAP_VIPS		xlb_vips_v1
+#define XLB_MAP_VIPS		xlb_vips_v2
 #define XLB_MAP_BACKENDS	xlb_backends_v1
 #define XLB_MAP_RINGS		xlb_rings_v1
 #define XLB_MAP_ANCHORS		xlb_anchors_v1
 #define XLB_MAP_CONNTRACK	xlb_conntrack_v1
-#define XLB_MAP_GLOBAL_STATS	xlb_gstats_v1
+#define XLB_MAP_GLOBAL_STATS	xlb_gstats_v2
 #define XLB_MAP_VIP_STATS	xlb_vstats_v1
-#define XLB_MAP_BACKEND_STATS	xlb_bstats_v1
+#define XLB_MAP_BACKEND_STATS	xlb_bstats_v2
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
-#define XLB_MAP_CONFIG		xlb_config_v1
+#define XLB_MAP_CONFIG		xlb_config_v2
 #define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
 #define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
@@ -171,16 +171,37 @@ struct xlb_nh_cache {
 
 #define XLB_NH_CACHE_NS		1000000000ULL	/* how long a next hop is trusted */
 
-/* Per-CPU value of the backend counters map: counters, then next hop. */
+/*
+ * This CPU's copy of a backend entry (struct xlb_backend), so that a packet
+ * whose flow is known reads one per-backend value instead of two.  It is
+ * current while @gen equals xlb_config.be_gen, which userspace bumps after
+ * every write to the backends map; on a mismatch the data plane copies the
+ * entry again.
+ */
+struct xlb_be_cache {
+	__u32 addr[4];		/* NBO; copy of xlb_backend.addr */
+	__u8 family;		/* copy of xlb_backend.family (0 = unset) */
+	__u8 flags;		/* copy of xlb_backend.flags */
+	__u16 pad;
+	__u32 gen;		/* HBO; xlb_config.be_gen of the copy; 0 = empty */
+	__u32 reserved[2];
+};
+
+/* Per-CPU value of the backend counters map: counters, next hop, and the
+ * copy of the backend entry. */
 struct xlb_backend_pcpu {
 	struct xlb_counters c;
 	struct xlb_nh_cache nh;
+	struct xlb_be_cache be;
 };
 
 /*
  * Global counters.  X(name, kind): kind is DROP for drop reasons, PASS for
  * reasons a packet went to the kernel, EVENT for other events.  Every drop
- * increments exactly one DROP reason.
+ * increments exactly one DROP reason.  The map is a plain array with one
+ * struct xlb_global_stats per possible CPU, indexed by CPU id: small enough
+ * to be kmalloc'd, so that counting does not touch a vmalloc'd per-CPU page
+ * (docs/performance.md).
  */
 #define XLB_REASONS(X)						\
 	X(NOT_IP, PASS)		/* neither IPv4 nor IPv6 (ARP...) */	\
@@ -239,7 +260,10 @@ struct xlb_config {
 	__u32 nh_ifindex;	/* HBO; static next hop device */
 	__u8 nh_dmac[6];	/* static next hop destination MAC */
 	__u8 nh_smac[6];	/* static next hop source MAC */
-	__u32 reserved[4];
+	__u32 seed;		/* HBO; flow hash seed (libxlb writes it at open) */
+	__u32 be_gen;		/* HBO; backends generation: libxlb bumps it after
+				 * every backend write; never 0 */
+	__u32 reserved[2];
 };
 
 /*
@@ -270,7 +294,8 @@ _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_nh_cache) == 32, "xlb_nh_cache layout");
-_Static_assert(sizeof(struct xlb_backend_pcpu) == 64, "xlb_backend_pcpu layout");
+_Static_assert(sizeof(struct xlb_be_cache) == 32, "xlb_be_cache layout");
+_Static_assert(sizeof(struct xlb_backend_pcpu) == 96, "xlb_backend_pcpu layout");
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
 _Static_assert(sizeof(struct xlb_config) == 60, "xlb_config layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");
