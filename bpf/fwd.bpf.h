@@ -37,7 +37,7 @@ static __always_inline void outer_src(const struct xlb_config *cfg, __u8 family,
 /*
  * Resolve the next hop toward @be for an outer packet of @tot_len bytes.
  * A next hop learnt from the FIB is kept in @cache (this CPU's, for this
- * backend) for XLB_NH_CACHE_NS; @now is the coarse monotonic clock.  Returns -1 with *nh filled,
+ * backend) for a second; @now is the time in jiffies.  Returns -1 with *nh filled,
  * or the enum xlb_reason to act on: XLB_R_NO_NEIGH (hand the encapsulated
  * packet to the kernel, which resolves the neighbour), XLB_R_NO_ROUTE or
  * XLB_R_FRAG_NEEDED (drop).
@@ -92,7 +92,7 @@ static __always_inline int nexthop_lookup(struct xdp_md *ctx,
 		cache->mtu = probe.mtu_result;
 		__builtin_memcpy(cache->dmac, fib.dmac, ETH_ALEN);
 		__builtin_memcpy(cache->smac, fib.smac, ETH_ALEN);
-		cache->expires = now + XLB_NH_CACHE_NS;
+		cache->expires = now + cfg->hz;
 		return -1;
 	}
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)

@@ -50,16 +50,22 @@ static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
 /*
  * This CPU's per-backend value for @id (counters, next hop, and a copy of
  * the backend entry), if the backend can take traffic.  The copy is taken
- * again from the backends map when it is older than @gen (xlb_config.be_gen),
+ * again from the backends map when it is older than cfg->be_gen,
  * so the backends map is read only after userspace changed a backend.
  * Returns NULL with *why set to the drop reason: bad_backend for an unset
  * entry, backend_unusable for one flagged XLB_BE_F_UNUSABLE.
  */
-static __always_inline struct xlb_backend_pcpu *backend_get(__u32 id, __u32 gen, int *why)
+static __always_inline struct xlb_backend_pcpu *
+backend_get(__u32 id, const struct xlb_config *cfg, int *why)
 {
-	struct xlb_backend_pcpu *bs = bpf_map_lookup_elem(&XLB_MAP_BACKEND_STATS, &id);
+	__u32 k = bpf_get_smp_processor_id() * cfg->max_backends + id;
+	__u32 gen = cfg->be_gen;
+	struct xlb_backend_pcpu *bs;
 	struct xlb_backend *be;
 
+	if (id >= cfg->max_backends)
+		goto bad;
+	bs = bpf_map_lookup_elem(&XLB_MAP_BACKEND_STATS, &k);
 	if (!bs)
 		goto bad;
 	if (bs->be.gen != gen || !gen) {

@@ -78,16 +78,18 @@ struct {
 	__uint(max_entries, 1);
 } XLB_MAP_GLOBAL_STATS SEC(".maps");
 
+/* Per VIP and CPU: entry cpu * max_vips + id (see struct xlb_counters). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_counters);
 	__uint(max_entries, XLB_DEF_MAX_VIPS);
 } XLB_MAP_VIP_STATS SEC(".maps");
 
-/* Per backend and CPU: counters, the cached next hop, a copy of the entry. */
+/* Per backend and CPU, entry cpu * max_backends + id: counters, the cached
+ * next hop, a copy of the backend entry. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_backend_pcpu);
 	__uint(max_entries, XLB_DEF_MAX_BACKENDS);

@@ -36,11 +36,17 @@ static __always_inline void count_event(int reason)
 		g->reason[reason]++;
 }
 
-/* Add a packet (and a new flow if @new_flow) to a per-id counter block. */
-static __always_inline void count_obj(void *map, __u32 id, __u32 bytes,
+/* Add a packet (and a new flow if @new_flow) to this CPU's counters of VIP
+ * @id (@max: xlb_config.max_vips). */
+static __always_inline void count_vip(__u32 id, __u32 max, __u32 bytes,
 				      int new_flow)
 {
-	struct xlb_counters *c = bpf_map_lookup_elem(map, &id);
+	__u32 k = bpf_get_smp_processor_id() * max + id;
+	struct xlb_counters *c;
+
+	if (id >= max)
+		return;
+	c = bpf_map_lookup_elem(&XLB_MAP_VIP_STATS, &k);
 
 	if (c) {
 		c->packets++;

@@ -9,7 +9,6 @@
 #include "fwd.bpf.h"
 #include "stats.bpf.h"
 
-#define FLOW_TOUCH_NS	1000000000ULL	/* last_seen granularity */
 
 static __always_inline int is_syn(const struct pkt *p)
 {
@@ -17,10 +16,11 @@ static __always_inline int is_syn(const struct pkt *p)
 	       (p->tcp_flags & (0x02 | 0x10)) == 0x02;	/* SYN, not ACK */
 }
 
-/* Refresh a flow's last_seen, at most once per FLOW_TOUCH_NS. */
-static __always_inline void flow_touch(struct xlb_flow *f, __u64 now)
+/* Refresh a flow's last_seen (jiffies), at most once a second. */
+static __always_inline void flow_touch(struct xlb_flow *f, __u64 now,
+				       const struct xlb_config *cfg)
 {
-	if (now - f->last_seen > FLOW_TOUCH_NS)
+	if (now - f->last_seen > cfg->hz)
 		f->last_seen = now;
 }
 
@@ -41,9 +41,9 @@ choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
 	if (track)
 		f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
 	if (f && !syn && f->vip_id == vip->id) {
-		bs = backend_get(f->backend_id, cfg->be_gen, why);
+		bs = backend_get(f->backend_id, cfg, why);
 		if (bs) {
-			flow_touch(f, now);
+			flow_touch(f, now, cfg);
 			return bs;
 		}
 		if (*why == XLB_R_BACKEND_UNUSABLE && (vip->flags & XLB_VIP_F_DEAD_DROP))
@@ -55,7 +55,7 @@ choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
 	id = ring_pick(vip, hash, why);
 	if (!id)
 		return NULL;
-	bs = backend_get(id, cfg->be_gen, why);
+	bs = backend_get(id, cfg, why);
 	if (!bs)
 		return NULL;
 	*new_flow = 1;
@@ -66,7 +66,7 @@ choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
 	 * ring sends to the same backend) finds the entry as it would write
 	 * it: keep it rather than rewrite it. */
 	if (f && f->vip_id == vip->id && f->backend_id == id) {
-		flow_touch(f, now);
+		flow_touch(f, now, cfg);
 	} else {
 		struct xlb_flow nf = {
 			.backend_id = id,
@@ -96,11 +96,13 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
 	if (!cfg)
 		return count(XDP_DROP, XLB_R_NO_ROUTE);
-	now = bpf_ktime_get_coarse_ns();
+	/* Jiffies: about free, where bpf_ktime_get_coarse_ns() is a helper
+	 * call (docs/performance.md). */
+	now = bpf_jiffies64();
 	hash = xlb_flow_hash(p->key.src, p->key.dst, nw, p->key.sport,
 			     p->key.dport, p->key.proto, cfg->seed);
 	bs = choose(p, vip, hash, cfg, now, &new_flow, &why);
-	count_obj(&XLB_MAP_VIP_STATS, vip->id, p->frame_len, new_flow);
+	count_vip(vip->id, cfg->max_vips, p->frame_len, new_flow);
 	if (!bs)
 		return count(XDP_DROP, why);
 

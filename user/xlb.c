@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_link.h>
@@ -28,6 +29,7 @@ struct xlb {
 	__u32 max_vips;
 	__u32 max_backends;
 	__u32 seed;			/* flow hash seed, kept in the config map */
+	__u32 hz;			/* kernel jiffies per second */
 	int ncpus;
 	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
 	int nlinks;
@@ -128,6 +130,28 @@ static int sys_err(int rc)
 	return rc ? -errno : 0;
 }
 
+/* Kernel jiffies per second: the resolution of CLOCK_MONOTONIC_COARSE is
+ * one tick. */
+static __u32 kernel_hz(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec || !res.tv_nsec)
+		return 1000;	/* at worst a next hop is trusted for less */
+	return (__u32)((1000000000L + res.tv_nsec / 2) / res.tv_nsec);
+}
+
+/* Fill the config fields that belong to libxlb, keeping @gen (or 1). */
+static void config_own(const struct xlb *x, struct xlb_config *c, __u32 gen)
+{
+	c->seed = x->seed;
+	c->be_gen = gen ? gen : 1;
+	c->max_vips = x->max_vips;
+	c->max_backends = x->max_backends;
+	c->hz = x->hz;
+	c->reserved = 0;
+}
+
 static void config_defaults(struct xlb_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -161,6 +185,13 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 		err = -EINVAL;
 		goto out;
 	}
+	/* The counters hold one block of max_vips (max_backends) per CPU. */
+	if ((__u64)x->max_backends * (__u32)x->ncpus > UINT32_MAX / 2 ||
+	    (__u64)x->max_vips * (__u32)x->ncpus > UINT32_MAX / 2) {
+		pr_warn("xlb: max_vips/max_backends too large for %d CPUs\n", x->ncpus);
+		err = -EINVAL;
+		goto out;
+	}
 	if (strlen(root) >= sizeof(x->pin_root) - 64) {
 		err = -ENAMETOOLONG;
 		goto out;
@@ -174,12 +205,15 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 		goto out;
 	}
 	x->seed = opts->hash_seed;
+	x->hz = kernel_hz();
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIPS, x->max_vips * 2);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_RINGS, x->max_vips);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_ANCHORS, x->max_vips);
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_STATS, x->max_vips);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_STATS,
+				 x->max_vips * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKENDS, x->max_backends);
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS, x->max_backends);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS,
+				 x->max_backends * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_GLOBAL_STATS, (__u32)x->ncpus);
 
@@ -223,9 +257,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	if (!memcmp(&cfg, &zero_cfg, sizeof(cfg)))
 		config_defaults(&cfg);
 	/* The seed comes from this load, not from an earlier one. */
-	cfg.seed = x->seed;
-	if (!cfg.be_gen)
-		cfg.be_gen = 1;
+	config_own(x, &cfg, cfg.be_gen);
 	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &(__u32){ 0 }, &cfg,
 					  BPF_ANY));
 	if (err)
@@ -623,8 +655,8 @@ int xlb_config_get(struct xlb *x, struct xlb_config *c)
 	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c));
 }
 
-/* The seed and the backends generation are libxlb's: whatever @c holds
- * there, the current ones are kept. */
+/* The seed, the backends generation, the counter block sizes and hz are
+ * libxlb's: whatever @c holds there, the current ones are kept. */
 int xlb_config_set(struct xlb *x, const struct xlb_config *c)
 {
 	int fd = MAP_FD(x, XLB_MAP_CONFIG);
@@ -633,8 +665,7 @@ int xlb_config_set(struct xlb *x, const struct xlb_config *c)
 
 	if (bpf_map_lookup_elem(fd, &zero, &cur))
 		return -errno;
-	nc.seed = x->seed;
-	nc.be_gen = cur.be_gen ? cur.be_gen : 1;
+	config_own(x, &nc, cur.be_gen);
 	return sys_err(bpf_map_update_elem(fd, &zero, &nc, BPF_ANY));
 }
 
@@ -648,39 +679,47 @@ int xlb_devmap_del(struct xlb *x, __u32 ifindex)
 	return sys_err(bpf_map_delete_elem(MAP_FD(x, XLB_MAP_DEVMAP), &ifindex));
 }
 
-/* Sum the first @nwords u64 counters of a per-CPU value of @stride u64
- * words into @out. */
-static int percpu_sum(struct xlb *x, int fd, __u32 key, __u64 *out, size_t nwords,
-		      size_t stride)
+/*
+ * The counter maps hold one block of @max values of @stride u64 words per
+ * CPU.  Sum the first @nwords words of id @id over the CPUs into @out.
+ */
+static int flat_sum(struct xlb *x, int fd, __u32 max, __u32 id, __u64 *out, size_t nwords,
+		    size_t stride)
 {
-	__u64 *vals;
+	__u64 *val;
 	size_t i;
-	int cpu, err;
+	int cpu, err = 0;
 
-	vals = calloc((size_t)x->ncpus, stride * sizeof(__u64));
-	if (!vals)
+	val = calloc(stride, sizeof(__u64));
+	if (!val)
 		return -ENOMEM;
-	err = sys_err(bpf_map_lookup_elem(fd, &key, vals));
-	if (!err) {
-		memset(out, 0, nwords * sizeof(__u64));
-		for (cpu = 0; cpu < x->ncpus; cpu++)
-			for (i = 0; i < nwords; i++)
-				out[i] += vals[(size_t)cpu * stride + i];
+	memset(out, 0, nwords * sizeof(__u64));
+	for (cpu = 0; cpu < x->ncpus && !err; cpu++) {
+		__u32 k = (__u32)cpu * max + id;
+
+		err = sys_err(bpf_map_lookup_elem(fd, &k, val));
+		for (i = 0; !err && i < nwords; i++)
+			out[i] += val[i];
 	}
-	free(vals);
+	free(val);
 	return err;
 }
 
-static int percpu_zero(struct xlb *x, int fd, __u32 key, size_t nwords)
+/* Zero id @id's value on every CPU. */
+static int flat_zero(struct xlb *x, int fd, __u32 max, __u32 id, size_t stride)
 {
-	__u64 *vals;
-	int err;
+	__u64 *val;
+	int cpu, err = 0;
 
-	vals = calloc((size_t)x->ncpus, nwords * sizeof(__u64));
-	if (!vals)
+	val = calloc(stride, sizeof(__u64));
+	if (!val)
 		return -ENOMEM;
-	err = sys_err(bpf_map_update_elem(fd, &key, vals, BPF_ANY));
-	free(vals);
+	for (cpu = 0; cpu < x->ncpus && !err; cpu++) {
+		__u32 k = (__u32)cpu * max + id;
+
+		err = sys_err(bpf_map_update_elem(fd, &k, val, BPF_ANY));
+	}
+	free(val);
 	return err;
 }
 
@@ -710,32 +749,32 @@ int xlb_stats_vip(struct xlb *x, __u32 vip_id, struct xlb_counters *out)
 {
 	if (vip_id >= x->max_vips)
 		return -ERANGE;
-	return percpu_sum(x, MAP_FD(x, XLB_MAP_VIP_STATS), vip_id, (__u64 *)out,
-			  NWORDS(*out), NWORDS(*out));
+	return flat_sum(x, MAP_FD(x, XLB_MAP_VIP_STATS), x->max_vips, vip_id, (__u64 *)out,
+			NWORDS(*out), NWORDS(*out));
 }
 
 int xlb_stats_backend(struct xlb *x, __u32 id, struct xlb_counters *out)
 {
 	if (id >= x->max_backends)
 		return -ERANGE;
-	return percpu_sum(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id, (__u64 *)out,
-			  NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
+	return flat_sum(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), x->max_backends, id,
+			(__u64 *)out, NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
 }
 
 int xlb_stats_vip_reset(struct xlb *x, __u32 vip_id)
 {
 	if (vip_id >= x->max_vips)
 		return -ERANGE;
-	return percpu_zero(x, MAP_FD(x, XLB_MAP_VIP_STATS), vip_id,
-			   NWORDS(struct xlb_counters));
+	return flat_zero(x, MAP_FD(x, XLB_MAP_VIP_STATS), x->max_vips, vip_id,
+			 NWORDS(struct xlb_counters));
 }
 
 int xlb_stats_backend_reset(struct xlb *x, __u32 id)
 {
 	if (id >= x->max_backends)
 		return -ERANGE;
-	return percpu_zero(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id,
-			   NWORDS(struct xlb_backend_pcpu));
+	return flat_zero(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), x->max_backends, id,
+			 NWORDS(struct xlb_backend_pcpu));
 }
 
 int xlb_conntrack_count(struct xlb *x, __u64 *n)

@@ -25,9 +25,9 @@
 #define XLB_MAP_BACKENDS	xlb_backends_v1
 #define XLB_MAP_RINGS		xlb_rings_v1
 #define XLB_MAP_ANCHORS		xlb_anchors_v1
-#define XLB_MAP_CONNTRACK	xlb_conntrack_v1
+#define XLB_MAP_CONNTRACK	xlb_conntrack_v2
 #define XLB_MAP_GLOBAL_STATS	xlb_gstats_v2
-#define XLB_MAP_VIP_STATS	xlb_vstats_v1
+#define XLB_MAP_VIP_STATS	xlb_vstats_v2
 #define XLB_MAP_BACKEND_STATS	xlb_bstats_v2
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
 #define XLB_MAP_CONFIG		xlb_config_v2
@@ -144,10 +144,17 @@ struct xlb_flow_key {
 struct xlb_flow {
 	__u32 backend_id;	/* HBO */
 	__u32 vip_id;		/* HBO; a hit for another VIP id is a miss */
-	__u64 last_seen;	/* HBO; CLOCK_MONOTONIC ns, coarse, ~1 s steps */
+	__u64 last_seen;	/* HBO; kernel jiffies (xlb_config.hz a second),
+				 * refreshed at most once a second */
 };
 
-/* Per-VIP and per-backend counters (per-CPU arrays indexed by id). */
+/*
+ * Per-VIP and per-backend counters.  Both maps are plain arrays holding one
+ * block of max_vips (max_backends) values per possible CPU: the value of id
+ * i on CPU c is entry c * max + i.  A plain array costs the data plane less
+ * than a per-CPU one here (docs/performance.md), and each CPU still writes
+ * only its own entries.
+ */
 struct xlb_counters {
 	__u64 packets;
 	__u64 bytes;		/* bytes of the frames as received */
@@ -157,11 +164,12 @@ struct xlb_counters {
 
 /*
  * Next hop learnt from bpf_fib_lookup for one backend, kept per CPU beside
- * the backend's counters and trusted until @expires, so the FIB is asked
- * about once a second per backend and CPU rather than for every packet.
+ * the backend's counters and trusted for a second (xlb_config.hz jiffies),
+ * so the FIB is asked about once a second per backend and CPU rather than for
+ * every packet.
  */
 struct xlb_nh_cache {
-	__u64 expires;		/* HBO; coarse CLOCK_MONOTONIC ns; 0 = empty */
+	__u64 expires;		/* HBO; kernel jiffies; 0 = empty */
 	__u32 ifindex;		/* HBO; egress device */
 	__u16 mtu;		/* HBO; route MTU (outer packets above it drop) */
 	__u8 dmac[6];
@@ -169,7 +177,6 @@ struct xlb_nh_cache {
 	__u8 pad[6];
 };
 
-#define XLB_NH_CACHE_NS		1000000000ULL	/* how long a next hop is trusted */
 
 /*
  * This CPU's copy of a backend entry (struct xlb_backend), so that a packet
@@ -260,10 +267,14 @@ struct xlb_config {
 	__u32 nh_ifindex;	/* HBO; static next hop device */
 	__u8 nh_dmac[6];	/* static next hop destination MAC */
 	__u8 nh_smac[6];	/* static next hop source MAC */
-	__u32 seed;		/* HBO; flow hash seed (libxlb writes it at open) */
-	__u32 be_gen;		/* HBO; backends generation: libxlb bumps it after
-				 * every backend write; never 0 */
-	__u32 reserved[2];
+	/* Written by libxlb alone (xlb_config_set keeps them): */
+	__u32 seed;		/* HBO; flow hash seed, from xlb_open */
+	__u32 be_gen;		/* HBO; backends generation: bumped after every
+				 * backend write; never 0 */
+	__u32 max_vips;		/* HBO; per-CPU block size of the VIP counters */
+	__u32 max_backends;	/* HBO; the same for the backend counters */
+	__u32 hz;		/* HBO; kernel jiffies per second */
+	__u32 reserved;
 };
 
 /*
@@ -297,7 +308,7 @@ _Static_assert(sizeof(struct xlb_nh_cache) == 32, "xlb_nh_cache layout");
 _Static_assert(sizeof(struct xlb_be_cache) == 32, "xlb_be_cache layout");
 _Static_assert(sizeof(struct xlb_backend_pcpu) == 96, "xlb_backend_pcpu layout");
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
-_Static_assert(sizeof(struct xlb_config) == 60, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 68, "xlb_config layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");
 
 #endif /* XLB_XLB_H */
