@@ -29,10 +29,40 @@ static __always_inline int is_vip_addr(const struct pkt *p)
 	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k) != NULL;
 }
 
-/* The VIP for (dst, dport, proto), falling back to the port-0 VIP.
- * Returns NULL when there is none. */
-static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
+static __always_inline int vip_key_eq(const struct xlb_vip_key *a,
+				      const struct xlb_vip_key *b)
 {
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
+/* The VIP table's entry for @k (@mask: xlb_config.vip_mask), or NULL. */
+static __always_inline struct xlb_vip *viptab_find(const struct xlb_vip_key *k,
+						   int nw, __u32 mask)
+{
+	__u32 h = xlb_vip_slot_hash(k->addr, nw, k->port, k->proto), i, idx;
+	struct xlb_vip_slot *s;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < XLB_VIPTAB_PROBES; i++) {
+		idx = (h + i) & mask;
+		s = bpf_map_lookup_elem(&XLB_MAP_VIP_TABLE, &idx);
+		if (!s || !s->key.family)
+			return NULL;	/* an empty slot ends the chain */
+		if (vip_key_eq(&s->key, k))
+			return &s->vip;
+	}
+	return NULL;
+}
+
+/* The VIP for (dst, dport, proto), falling back to the port-0 VIP.
+ * Returns NULL when there is none.  Never a marker. */
+static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p,
+						  const struct xlb_config *cfg)
+{
+	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
 	struct xlb_vip_key k = {};
 	struct xlb_vip *v;
 
@@ -40,11 +70,11 @@ static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
 	k.family = p->key.family;
 	k.proto = p->key.proto;
 	k.port = p->key.dport;
-	v = bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
+	v = viptab_find(&k, nw, cfg->vip_mask);
 	if (v)
 		return v;
 	k.port = 0;
-	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
+	return viptab_find(&k, nw, cfg->vip_mask);
 }
 
 /*

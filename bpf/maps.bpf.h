@@ -21,6 +21,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } XLB_MAP_VIPS SEC(".maps");
 
+/* The data plane's VIP table; see struct xlb_vip_slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_slot);
+	__uint(max_entries, XLB_VIPTAB_SLOTS(XLB_DEF_MAX_VIPS));
+} XLB_MAP_VIP_TABLE SEC(".maps");
+
 /* Bitmap over folded destination addresses; see XLB_VFILTER_BITS. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

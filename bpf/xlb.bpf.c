@@ -81,21 +81,18 @@ choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
 }
 
 static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
-				      const struct xlb_vip *vip)
+				      const struct xlb_vip *vip,
+				      const struct xlb_config *cfg)
 {
 	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
 	struct xlb_backend_pcpu *bs;
-	struct xlb_config *cfg;
 	struct nexthop nh = {};
 	__u8 omac[2 * ETH_ALEN];
-	__u32 hash, src[4] = {}, olen, zero = 0;
+	__u32 hash, src[4] = {}, olen;
 	int new_flow = 0, why = XLB_R_NO_RING, r, act;
 	__u64 now;
 	void *data;
 
-	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
-	if (!cfg)
-		return count(XDP_DROP, XLB_R_NO_ROUTE);
 	/* Jiffies: about free, where bpf_ktime_get_coarse_ns() is a helper
 	 * call (docs/performance.md). */
 	now = bpf_jiffies64();
@@ -149,8 +146,10 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 SEC("xdp")
 int xlb_xdp(struct xdp_md *ctx)
 {
+	struct xlb_config *cfg;
 	struct xlb_vip *vip;
 	struct pkt p = {};
+	__u32 zero = 0;
 	int r;
 
 	r = parse_pkt(ctx, &p);
@@ -173,12 +172,15 @@ int xlb_xdp(struct xdp_md *ctx)
 			r = XLB_R_VIP_PROTO;
 		return count(XDP_DROP, r);
 	}
-	vip = vip_lookup(&p);
-	if (!vip || (vip->flags & XLB_VIP_F_MARKER))
+	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
+	if (!cfg)
+		return count(XDP_PASS, XLB_R_NOT_VIP);
+	vip = vip_lookup(&p, cfg);
+	if (!vip)
 		return count(XDP_PASS, XLB_R_NOT_VIP);
 	if (p.tcp_doff_bad)
 		return count(XDP_DROP, XLB_R_BAD_TCP_DOFF);
-	return lb_forward(ctx, &p, vip);
+	return lb_forward(ctx, &p, vip, cfg);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -30,6 +30,7 @@ struct xlb {
 	__u32 max_backends;
 	__u32 seed;			/* flow hash seed, kept in the config map */
 	__u32 hz;			/* kernel jiffies per second */
+	__u32 vip_mask;			/* VIP table slots - 1 */
 	int ncpus;
 	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
 	int nlinks;
@@ -149,7 +150,7 @@ static void config_own(const struct xlb *x, struct xlb_config *c, __u32 gen)
 	c->max_vips = x->max_vips;
 	c->max_backends = x->max_backends;
 	c->hz = x->hz;
-	c->reserved = 0;
+	c->vip_mask = x->vip_mask;
 }
 
 static void config_defaults(struct xlb_config *c)
@@ -187,7 +188,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	}
 	/* The counters hold one block of max_vips (max_backends) per CPU. */
 	if ((__u64)x->max_backends * (__u32)x->ncpus > UINT32_MAX / 2 ||
-	    (__u64)x->max_vips * (__u32)x->ncpus > UINT32_MAX / 2) {
+	    (__u64)x->max_vips * (__u32)x->ncpus > UINT32_MAX / 2 || x->max_vips > (1U << 24)) {
 		pr_warn("xlb: max_vips/max_backends too large for %d CPUs\n", x->ncpus);
 		err = -EINVAL;
 		goto out;
@@ -216,6 +217,8 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 				 x->max_backends * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_GLOBAL_STATS, (__u32)x->ncpus);
+	x->vip_mask = XLB_VIPTAB_SLOTS(x->max_vips) - 1;
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_TABLE, x->vip_mask + 1);
 
 	if (x->pin_root[0]) {
 		err = xlb_mkdir_p(x->pin_root);
@@ -413,6 +416,79 @@ static int vip_key_check(const struct xlb_vip_key *k)
 	return 0;
 }
 
+/*
+ * Where @k is in the VIP table (struct xlb_vip_slot): 0 with *slot its index
+ * and *cur its content; else -ENOENT with *slot the first free (empty or
+ * deleted) slot of its chain, or -ENOSPC when the chain has none.
+ */
+static int viptab_find(struct xlb *x, const struct xlb_vip_key *k, __u32 *slot,
+		       struct xlb_vip_slot *cur)
+{
+	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE);
+	__u32 h = xlb_vip_slot_hash(k->addr, vip_nwords(k->family), k->port, k->proto);
+	__u32 i, idx, free_idx = UINT32_MAX;
+
+	for (i = 0; i < XLB_VIPTAB_PROBES; i++) {
+		idx = (h + i) & x->vip_mask;
+		if (bpf_map_lookup_elem(fd, &idx, cur))
+			return -errno;
+		if (!cur->key.family || cur->key.family == XLB_VIPTAB_TOMB) {
+			if (free_idx == UINT32_MAX)
+				free_idx = idx;
+			if (!cur->key.family)
+				break;	/* the chain ends here */
+			continue;
+		}
+		if (!memcmp(&cur->key, k, sizeof(*k))) {
+			*slot = idx;
+			return 0;
+		}
+	}
+	*slot = free_idx;
+	return free_idx == UINT32_MAX ? -ENOSPC : -ENOENT;
+}
+
+/*
+ * Put @k -> @v in the VIP table.  A new key goes in as a deleted slot
+ * first and is then made live by changing its family byte alone, so that a
+ * packet reading the slot meanwhile sees either no entry or the whole one.
+ */
+static int viptab_put(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
+{
+	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE), err;
+	struct xlb_vip_slot s;
+	__u32 idx;
+
+	err = viptab_find(x, k, &idx, &s);
+	if (err && err != -ENOENT)
+		return err;
+	memset(&s, 0, sizeof(s));
+	s.key = *k;
+	s.vip = *v;
+	if (err == -ENOENT) {
+		s.key.family = XLB_VIPTAB_TOMB;
+		err = sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+		if (err)
+			return err;
+		s.key.family = k->family;
+	}
+	return sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+}
+
+/* Mark @k's slot deleted (its family byte alone changes).  0 if absent. */
+static int viptab_del(struct xlb *x, const struct xlb_vip_key *k)
+{
+	struct xlb_vip_slot s;
+	__u32 idx;
+	int err;
+
+	err = viptab_find(x, k, &idx, &s);
+	if (err)
+		return err == -ENOENT || err == -ENOSPC ? 0 : err;
+	s.key.family = XLB_VIPTAB_TOMB;
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIP_TABLE), &idx, &s, BPF_ANY));
+}
+
 int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
 {
 	struct xlb_vip mv = { .flags = XLB_VIP_F_MARKER };
@@ -426,8 +502,14 @@ int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip
 	    v->encap != XLB_ENCAP_IPIP)
 		return -EINVAL;
 	/* Entry first, filter bit last: a packet only takes the VIP path once
-	 * everything it needs is in place. */
+	 * everything it needs is in place.  The data plane looks VIPs up in
+	 * the VIP table; xlb_vips is what userspace reads, with the markers. */
 	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIPS), k, v, BPF_ANY));
+	if (!err) {
+		err = viptab_put(x, k, v);
+		if (err)
+			bpf_map_delete_elem(MAP_FD(x, XLB_MAP_VIPS), k);
+	}
 	if (err)
 		return err;
 	marker_key(k, &mk);
@@ -455,6 +537,9 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 	if (err)
 		return err;
 	err = sys_err(bpf_map_delete_elem(fd, k));
+	if (err)
+		return err;
+	err = viptab_del(x, k);
 	if (err)
 		return err;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {

@@ -32,6 +32,7 @@
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
 #define XLB_MAP_CONFIG		xlb_config_v2
 #define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
+#define XLB_MAP_VIP_TABLE	xlb_viptab_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
 #define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
 
@@ -96,6 +97,26 @@ struct xlb_vip {
 	__u8 encap;		/* XLB_ENCAP_* */
 	__u8 pad[3];
 	__u32 reserved;		/* zero */
+};
+
+/*
+ * The data plane's VIP table: an open-addressed copy of the VIP entries of
+ * xlb_vips (markers excluded), in a plain array of XLB_VIPTAB_SLOTS(max_vips)
+ * slots, so that a lookup is a few inlined array reads rather than a hash map
+ * call (docs/performance.md).  A key lives in one of the XLB_VIPTAB_PROBES
+ * slots from xlb_vip_slot_hash() & (slots - 1), in order; a lookup stops at
+ * an empty slot and skips deleted ones.  libxlb writes it beside xlb_vips.
+ */
+#define XLB_VIPTAB_PROBES	8
+#define XLB_VIPTAB_TOMB		0xff	/* key.family of a deleted slot */
+/* A power of two at least 4 times max_vips: chains stay short. */
+#define XLB_VIPTAB_SLOTS(max_vips) \
+	(1U << (32 - __builtin_clz((__u32)(max_vips) * 4U - 1U)))
+
+struct xlb_vip_slot {
+	struct xlb_vip_key key;	/* key.family: 0 = empty, XLB_VIPTAB_TOMB = deleted */
+	struct xlb_vip vip;
+	__u32 pad;
 };
 
 /*
@@ -274,7 +295,7 @@ struct xlb_config {
 	__u32 max_vips;		/* HBO; per-CPU block size of the VIP counters */
 	__u32 max_backends;	/* HBO; the same for the backend counters */
 	__u32 hz;		/* HBO; kernel jiffies per second */
-	__u32 reserved;
+	__u32 vip_mask;		/* HBO; slots of xlb_viptab - 1 */
 };
 
 /*
@@ -300,6 +321,7 @@ enum xlb_decap_counter {
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
+_Static_assert(sizeof(struct xlb_vip_slot) == 40, "xlb_vip_slot layout");
 _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
