@@ -70,6 +70,15 @@ struct {
 	__array(values, struct xlb_ring_inner);
 } XLB_MAP_ANCHORS SEC(".maps");
 
+/* Each CPU's flow cache, in front of the connection table; see struct
+ * xlb_flow_slot.  Userspace sets the size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_slot);
+	__uint(max_entries, 1);
+} XLB_MAP_FLOW_CACHE SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct xlb_flow_key);

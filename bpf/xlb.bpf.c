@@ -24,28 +24,76 @@ static __always_inline void flow_touch(struct xlb_flow *f, __u64 now,
 		f->last_seen = now;
 }
 
+static __always_inline int flow_key_eq(const struct xlb_flow_key *a,
+				       const struct xlb_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4] && x[5] == y[5] && x[6] == y[6] && x[7] == y[7] &&
+	       x[8] == y[8] && x[9] == y[9];
+}
+
+/* This CPU's flow cache slot for flow hash @hash (NULL only if the map is
+ * sized wrong); see struct xlb_flow_slot. */
+static __always_inline struct xlb_flow_slot *flow_slot(__u32 hash,
+						       const struct xlb_config *cfg)
+{
+	__u32 k = bpf_get_smp_processor_id() * (cfg->flow_mask + 1) +
+		  (hash & cfg->flow_mask);
+
+	return bpf_map_lookup_elem(&XLB_MAP_FLOW_CACHE, &k);
+}
+
+/* Record in this CPU's flow cache what the connection table holds now. */
+static __always_inline void flow_slot_fill(struct xlb_flow_slot *c, const struct pkt *p,
+					   __u32 backend_id, __u32 vip_id, __u64 now)
+{
+	if (!c)
+		return;
+	__builtin_memcpy(&c->key, &p->key, sizeof(c->key));
+	c->backend_id = backend_id;
+	c->vip_id = vip_id;
+	c->checked = now;
+}
+
 /*
  * Choose the backend for a VIP packet: the recorded one if still usable,
- * else the ring's, and record the choice.  Returns this CPU's value of the
- * chosen backend (struct xlb_backend_pcpu), or NULL with *why set.
+ * else the ring's, and record the choice.  The recorded one comes from
+ * this CPU's flow cache while the cache read the connection table less than
+ * a second ago, else from the connection table.  Returns this CPU's value
+ * of the chosen backend (struct xlb_backend_pcpu), or NULL with *why set.
  */
 static __always_inline struct xlb_backend_pcpu *
 choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
        const struct xlb_config *cfg, __u64 now, int *new_flow, int *why)
 {
 	int track = !(vip->flags & XLB_VIP_F_NO_CONNTRACK), syn = is_syn(p);
+	struct xlb_flow_slot *c = NULL;
 	struct xlb_backend_pcpu *bs;
 	struct xlb_flow *f = NULL;
-	__u32 id;
+	__u32 id, rec = 0;	/* rec: the recorded backend, 0 = none known */
+	int fresh = 0;
 
-	if (track)
-		f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
-	if (f && !syn && f->vip_id == vip->id) {
-		bs = backend_get(f->backend_id, cfg, why);
-		if (bs) {
-			flow_touch(f, now, cfg);
-			return bs;
+	if (track) {
+		c = flow_slot(hash, cfg);
+		fresh = c && now - c->checked <= cfg->hz && c->vip_id == vip->id &&
+			flow_key_eq(&c->key, &p->key);
+		if (fresh) {
+			rec = c->backend_id;
+		} else {
+			f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
+			if (f && f->vip_id == vip->id) {
+				rec = f->backend_id;
+				flow_touch(f, now, cfg);
+				flow_slot_fill(c, p, rec, vip->id, now);
+			}
 		}
+	}
+	if (rec && !syn) {
+		bs = backend_get(rec, cfg, why);
+		if (bs)
+			return bs;
 		if (*why == XLB_R_BACKEND_UNUSABLE && (vip->flags & XLB_VIP_F_DEAD_DROP))
 			return NULL;	/* dead-backend policy: drop */
 	}
@@ -65,9 +113,7 @@ choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
 	 * retransmitted SYN, or a new connection on the same 5-tuple that the
 	 * ring sends to the same backend) finds the entry as it would write
 	 * it: keep it rather than rewrite it. */
-	if (f && f->vip_id == vip->id && f->backend_id == id) {
-		flow_touch(f, now, cfg);
-	} else {
+	if (rec != id) {
 		struct xlb_flow nf = {
 			.backend_id = id,
 			.vip_id = vip->id,
@@ -76,6 +122,8 @@ choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
 
 		if (bpf_map_update_elem(&XLB_MAP_CONNTRACK, &p->key, &nf, BPF_ANY))
 			count_event(XLB_R_CT_UPDATE_FAIL);
+		else
+			flow_slot_fill(c, p, id, vip->id, now);
 	}
 	return bs;
 }

@@ -31,6 +31,7 @@ struct xlb {
 	__u32 seed;			/* flow hash seed, kept in the config map */
 	__u32 hz;			/* kernel jiffies per second */
 	__u32 vip_mask;			/* VIP table slots - 1 */
+	__u32 flow_mask;		/* flow cache slots per CPU - 1 */
 	int ncpus;
 	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
 	int nlinks;
@@ -151,6 +152,7 @@ static void config_own(const struct xlb *x, struct xlb_config *c, __u32 gen)
 	c->max_backends = x->max_backends;
 	c->hz = x->hz;
 	c->vip_mask = x->vip_mask;
+	c->flow_mask = x->flow_mask;
 }
 
 static void config_defaults(struct xlb_config *c)
@@ -219,6 +221,12 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_GLOBAL_STATS, (__u32)x->ncpus);
 	x->vip_mask = XLB_VIPTAB_SLOTS(x->max_vips) - 1;
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_TABLE, x->vip_mask + 1);
+	/* A power of two up to the connection table's size. */
+	for (x->flow_mask = 1; x->flow_mask < XLB_FLOW_CACHE_MAX && x->flow_mask < nct;)
+		x->flow_mask <<= 1;
+	x->flow_mask--;
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOW_CACHE,
+				 (x->flow_mask + 1) * (__u32)x->ncpus);
 
 	if (x->pin_root[0]) {
 		err = xlb_mkdir_p(x->pin_root);

@@ -33,6 +33,7 @@
 #define XLB_MAP_CONFIG		xlb_config_v2
 #define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
 #define XLB_MAP_VIP_TABLE	xlb_viptab_v1
+#define XLB_MAP_FLOW_CACHE	xlb_flowcache_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
 #define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
 
@@ -170,6 +171,25 @@ struct xlb_flow {
 };
 
 /*
+ * The flow cache: each CPU's copy of the connection entries of the flows it
+ * saw last, in front of the connection table (an LRU hash, whose lookup is
+ * the costliest step of an established packet: docs/performance.md).  A
+ * plain array holding one block of (flow_mask + 1) slots per possible CPU;
+ * a flow's slot on CPU c is c * (flow_mask + 1) + (flow hash & flow_mask).
+ * A slot is trusted for a second after the connection entry was last read
+ * or written (@checked); then the entry is read again (which also keeps it
+ * fresh in the LRU).  Only the data plane reads or writes it.
+ */
+struct xlb_flow_slot {
+	struct xlb_flow_key key;	/* the flow; family 0 = empty */
+	__u32 backend_id;	/* HBO; as in the connection entry */
+	__u32 vip_id;		/* HBO */
+	__u64 checked;		/* HBO; jiffies of the last connection table read */
+	__u64 pad;
+};
+#define XLB_FLOW_CACHE_MAX	65536	/* slots per CPU at most */
+
+/*
  * Per-VIP and per-backend counters.  Both maps are plain arrays holding one
  * block of max_vips (max_backends) values per possible CPU: the value of id
  * i on CPU c is entry c * max + i.  A plain array costs the data plane less
@@ -296,6 +316,7 @@ struct xlb_config {
 	__u32 max_backends;	/* HBO; the same for the backend counters */
 	__u32 hz;		/* HBO; kernel jiffies per second */
 	__u32 vip_mask;		/* HBO; slots of xlb_viptab - 1 */
+	__u32 flow_mask;	/* HBO; flow cache slots per CPU - 1 */
 };
 
 /*
@@ -330,7 +351,8 @@ _Static_assert(sizeof(struct xlb_nh_cache) == 32, "xlb_nh_cache layout");
 _Static_assert(sizeof(struct xlb_be_cache) == 32, "xlb_be_cache layout");
 _Static_assert(sizeof(struct xlb_backend_pcpu) == 96, "xlb_backend_pcpu layout");
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
-_Static_assert(sizeof(struct xlb_config) == 68, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_flow_slot) == 64, "xlb_flow_slot layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");
 
 #endif /* XLB_XLB_H */
