@@ -907,7 +907,8 @@ static void print_results(struct bench *b, const struct result *res, int cpu)
 		       "figures\n", res[PA_EST4].wall_empty);
 	printf("SYN path: %s\n", b->o.syn_vary ?
 	       "a new source port on every call (a new conntrack key each time)" :
-	       "the same SYN every call (ring lookup + conntrack write of that flow)");
+	       "the same SYN every call (a ring lookup each time; the flow is already recorded\n"
+	       "          with the backend the ring picks, so conntrack is not rewritten: see --syn-vary)");
 	printf("\n%-26s %7s %8s %8s %8s %8s  %s\n", "path", "verdict", "ns/pkt", "-empty",
 	       "swap_tx", "ratio", "target");
 	for (i = 0; i < NPATHS; i++) {
