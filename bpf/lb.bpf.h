@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* VIP lookup, connection table and Maglev ring lookup. */
+/* VIP lookup, connection table (and each CPU's flow cache in front of it),
+ * backend entries, and Maglev ring lookup. */
 #ifndef XLB_LB_BPF_H
 #define XLB_LB_BPF_H
 
@@ -29,6 +30,7 @@ static __always_inline int is_vip_addr(const struct pkt *p)
 	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k) != NULL;
 }
 
+/* Returns 1 when two VIP keys are equal. */
 static __always_inline int vip_key_eq(const struct xlb_vip_key *a,
 				      const struct xlb_vip_key *b)
 {
@@ -122,6 +124,48 @@ backend_get(__u32 id, const struct xlb_config *cfg, int *why)
 bad:
 	*why = XLB_R_BAD_BACKEND;
 	return NULL;
+}
+
+/* Refresh a flow's last_seen (jiffies), at most once a second. */
+static __always_inline void flow_touch(struct xlb_flow *f, __u64 now,
+				       const struct xlb_config *cfg)
+{
+	if (now - f->last_seen > cfg->hz)
+		f->last_seen = now;
+}
+
+/* Returns 1 when two flow keys are equal (pad included: zero in both). */
+static __always_inline int flow_key_eq(const struct xlb_flow_key *a,
+				       const struct xlb_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4] && x[5] == y[5] && x[6] == y[6] && x[7] == y[7] &&
+	       x[8] == y[8] && x[9] == y[9];
+}
+
+/* This CPU's flow cache slot for flow hash @hash (NULL only if the map is
+ * sized wrong); see struct xlb_flow_slot. */
+static __always_inline struct xlb_flow_slot *flow_slot(__u32 hash,
+						       const struct xlb_config *cfg)
+{
+	__u32 k = bpf_get_smp_processor_id() * (cfg->flow_mask + 1) +
+		  (hash & cfg->flow_mask);
+
+	return bpf_map_lookup_elem(&XLB_MAP_FLOW_CACHE, &k);
+}
+
+/* Record in this CPU's flow cache what the connection table holds now. */
+static __always_inline void flow_slot_fill(struct xlb_flow_slot *c, const struct pkt *p,
+					   __u32 backend_id, __u32 vip_id, __u64 now)
+{
+	if (!c)
+		return;
+	__builtin_memcpy(&c->key, &p->key, sizeof(c->key));
+	c->backend_id = backend_id;
+	c->vip_id = vip_id;
+	c->checked = now;
 }
 
 /*

@@ -499,8 +499,9 @@ static int viptab_del(struct xlb *x, const struct xlb_vip_key *k)
 
 int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
 {
-	struct xlb_vip mv = { .flags = XLB_VIP_F_MARKER };
+	struct xlb_vip mv = { .flags = XLB_VIP_F_MARKER }, old;
 	struct xlb_vip_key mk;
+	bool existed;
 	int err;
 
 	err = vip_key_check(k);
@@ -512,10 +513,11 @@ int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip
 	/* Entry first, filter bit last: a packet only takes the VIP path once
 	 * everything it needs is in place.  The data plane looks VIPs up in
 	 * the VIP table; xlb_vips is what userspace reads, with the markers. */
+	existed = !bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_VIPS), k, &old);
 	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIPS), k, v, BPF_ANY));
 	if (!err) {
 		err = viptab_put(x, k, v);
-		if (err)
+		if (err && !existed)
 			bpf_map_delete_elem(MAP_FD(x, XLB_MAP_VIPS), k);
 	}
 	if (err)

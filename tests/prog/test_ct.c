@@ -711,6 +711,8 @@ int main(void)
 
 	err = xt_private_netns();
 	if (!err)
+		err = xt_pin_cpu();
+	if (!err)
 		err = xt_load(&x, 42, 1 << 21);
 	if (err)
 		goto fail;

@@ -320,6 +320,8 @@ int main(int argc, char **argv)
 	}
 	err = xt_private_netns();
 	if (!err)
+		err = xt_pin_cpu();
+	if (!err)
 		err = xt_load(&x, (__u32)json_integer_value(json_object_get(root, "seed")), 4096);
 	if (!err)
 		err = setup(root);
