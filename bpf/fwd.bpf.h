@@ -37,26 +37,24 @@ static __always_inline void outer_src(const struct xlb_config *cfg, __u8 family,
 /*
  * Resolve the next hop toward @be for an outer packet of @tot_len bytes.
  * A next hop learnt from the FIB is kept in @cache (this CPU's, for this
- * backend; may be NULL) for XLB_NH_CACHE_NS.  Returns -1 with *nh filled,
+ * backend) for a second; @now is the time in jiffies.  Returns -1 with *nh filled,
  * or the enum xlb_reason to act on: XLB_R_NO_NEIGH (hand the encapsulated
  * packet to the kernel, which resolves the neighbour), XLB_R_NO_ROUTE or
  * XLB_R_FRAG_NEEDED (drop).
  */
 static __always_inline int nexthop_lookup(struct xdp_md *ctx,
 					  const struct xlb_config *cfg,
-					  const struct xlb_backend *be,
+					  const struct xlb_be_cache *be,
 					  const __u32 *src, __u32 tot_len,
-					  __u8 tos, struct nexthop *nh,
+					  __u8 tos, __u64 now, struct nexthop *nh,
 					  struct xlb_nh_cache *cache)
 {
 	struct bpf_fib_lookup fib = {}, probe;
-	__u64 now;
 	int rc;
 
 	if (cfg->flags & XLB_CFG_F_SKIP_FIB)
 		goto static_nh;
-	now = bpf_ktime_get_coarse_ns();
-	if (cache && cache->expires > now) {
+	if (cache->expires > now) {
 		if (tot_len > cache->mtu)
 			return XLB_R_FRAG_NEEDED;
 		nh->ifindex = cache->ifindex;
@@ -90,13 +88,11 @@ static __always_inline int nexthop_lookup(struct xdp_md *ctx,
 		nh->ifindex = fib.ifindex;
 		__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
 		__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
-		if (cache) {
-			cache->ifindex = fib.ifindex;
-			cache->mtu = probe.mtu_result;
-			__builtin_memcpy(cache->dmac, fib.dmac, ETH_ALEN);
-			__builtin_memcpy(cache->smac, fib.smac, ETH_ALEN);
-			cache->expires = now + XLB_NH_CACHE_NS;
-		}
+		cache->ifindex = fib.ifindex;
+		cache->mtu = probe.mtu_result;
+		__builtin_memcpy(cache->dmac, fib.dmac, ETH_ALEN);
+		__builtin_memcpy(cache->smac, fib.smac, ETH_ALEN);
+		cache->expires = now + cfg->hz;
 		return -1;
 	}
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
@@ -121,7 +117,7 @@ static_nh:
  * head cannot grow.  Invalidates every packet pointer.
  */
 static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
-				 const struct xlb_backend *be, const __u32 *src,
+				 const struct xlb_be_cache *be, const __u32 *src,
 				 __u32 hash, const __u8 *dmac, const __u8 *smac)
 {
 	__u32 olen = be->family == XLB_AF_INET ? sizeof(struct iphdr) :

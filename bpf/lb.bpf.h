@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* VIP lookup, connection table and Maglev ring lookup. */
+/* VIP lookup, connection table (and each CPU's flow cache in front of it),
+ * backend entries, and Maglev ring lookup. */
 #ifndef XLB_LB_BPF_H
 #define XLB_LB_BPF_H
 
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 #include <xlb/hash.h>
-
-/* Seed of the flow hash.  Identical on every host of a cluster, so that
- * every host picks the same ring slot for a flow. */
-const volatile __u32 xlb_hash_seed = 0;
 
 /* Returns 1 when the VIP filter cannot rule out @p's destination. */
 static __always_inline int vfilter_maybe(const struct pkt *p)
@@ -33,10 +30,41 @@ static __always_inline int is_vip_addr(const struct pkt *p)
 	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k) != NULL;
 }
 
-/* The VIP for (dst, dport, proto), falling back to the port-0 VIP.
- * Returns NULL when there is none. */
-static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
+/* Returns 1 when two VIP keys are equal. */
+static __always_inline int vip_key_eq(const struct xlb_vip_key *a,
+				      const struct xlb_vip_key *b)
 {
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
+/* The VIP table's entry for @k (@mask: xlb_config.vip_mask), or NULL. */
+static __always_inline struct xlb_vip *viptab_find(const struct xlb_vip_key *k,
+						   int nw, __u32 mask)
+{
+	__u32 h = xlb_vip_slot_hash(k->addr, nw, k->port, k->proto), i, idx;
+	struct xlb_vip_slot *s;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < XLB_VIPTAB_PROBES; i++) {
+		idx = (h + i) & mask;
+		s = bpf_map_lookup_elem(&XLB_MAP_VIP_TABLE, &idx);
+		if (!s || !s->key.family)
+			return NULL;	/* an empty slot ends the chain */
+		if (vip_key_eq(&s->key, k))
+			return &s->vip;
+	}
+	return NULL;
+}
+
+/* The VIP for (dst, dport, proto), falling back to the port-0 VIP.
+ * Returns NULL when there is none.  Never a marker. */
+static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p,
+						  const struct xlb_config *cfg)
+{
+	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
 	struct xlb_vip_key k = {};
 	struct xlb_vip *v;
 
@@ -44,28 +72,100 @@ static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p)
 	k.family = p->key.family;
 	k.proto = p->key.proto;
 	k.port = p->key.dport;
-	v = bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
+	v = viptab_find(&k, nw, cfg->vip_mask);
 	if (v)
 		return v;
 	k.port = 0;
-	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
+	return viptab_find(&k, nw, cfg->vip_mask);
 }
 
-/* A backend id's entry if it can take traffic, else NULL.  *why gets the
- * drop reason when NULL is returned. */
-static __always_inline struct xlb_backend *backend_get(__u32 id, int *why)
+/*
+ * This CPU's per-backend value for @id (counters, next hop, and a copy of
+ * the backend entry), if the backend can take traffic.  The copy is taken
+ * again from the backends map when it is older than cfg->be_gen,
+ * so the backends map is read only after userspace changed a backend.
+ * Returns NULL with *why set to the drop reason: bad_backend for an unset
+ * entry, backend_unusable for one flagged XLB_BE_F_UNUSABLE.
+ */
+static __always_inline struct xlb_backend_pcpu *
+backend_get(__u32 id, const struct xlb_config *cfg, int *why)
 {
-	struct xlb_backend *be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+	__u32 k = bpf_get_smp_processor_id() * cfg->max_backends + id;
+	__u32 gen = cfg->be_gen;
+	struct xlb_backend_pcpu *bs;
+	struct xlb_backend *be;
 
-	if (!be || !be->family) {
-		*why = XLB_R_BAD_BACKEND;
-		return NULL;
+	if (id >= cfg->max_backends)
+		goto bad;
+	bs = bpf_map_lookup_elem(&XLB_MAP_BACKEND_STATS, &k);
+	if (!bs)
+		goto bad;
+	if (bs->be.gen != gen || !gen) {
+		be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+		if (!be)
+			goto bad;
+		/* A new address needs a new next hop. */
+		if (bs->be.family != be->family || bs->be.addr[0] != be->addr[0] ||
+		    bs->be.addr[1] != be->addr[1] || bs->be.addr[2] != be->addr[2] ||
+		    bs->be.addr[3] != be->addr[3])
+			bs->nh.expires = 0;
+		__builtin_memcpy(bs->be.addr, be->addr, sizeof(bs->be.addr));
+		bs->be.family = be->family;
+		bs->be.flags = be->flags;
+		bs->be.gen = gen;
 	}
-	if (be->flags & XLB_BE_F_UNUSABLE) {
+	if (!bs->be.family)
+		goto bad;
+	if (bs->be.flags & XLB_BE_F_UNUSABLE) {
 		*why = XLB_R_BACKEND_UNUSABLE;
 		return NULL;
 	}
-	return be;
+	return bs;
+bad:
+	*why = XLB_R_BAD_BACKEND;
+	return NULL;
+}
+
+/* Refresh a flow's last_seen (jiffies), at most once a second. */
+static __always_inline void flow_touch(struct xlb_flow *f, __u64 now,
+				       const struct xlb_config *cfg)
+{
+	if (now - f->last_seen > cfg->hz)
+		f->last_seen = now;
+}
+
+/* Returns 1 when two flow keys are equal (pad included: zero in both). */
+static __always_inline int flow_key_eq(const struct xlb_flow_key *a,
+				       const struct xlb_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4] && x[5] == y[5] && x[6] == y[6] && x[7] == y[7] &&
+	       x[8] == y[8] && x[9] == y[9];
+}
+
+/* This CPU's flow cache slot for flow hash @hash (NULL only if the map is
+ * sized wrong); see struct xlb_flow_slot. */
+static __always_inline struct xlb_flow_slot *flow_slot(__u32 hash,
+						       const struct xlb_config *cfg)
+{
+	__u32 k = bpf_get_smp_processor_id() * (cfg->flow_mask + 1) +
+		  (hash & cfg->flow_mask);
+
+	return bpf_map_lookup_elem(&XLB_MAP_FLOW_CACHE, &k);
+}
+
+/* Record in this CPU's flow cache what the connection table holds now. */
+static __always_inline void flow_slot_fill(struct xlb_flow_slot *c, const struct pkt *p,
+					   __u32 backend_id, __u32 vip_id, __u64 now)
+{
+	if (!c)
+		return;
+	__builtin_memcpy(&c->key, &p->key, sizeof(c->key));
+	c->backend_id = backend_id;
+	c->vip_id = vip_id;
+	c->checked = now;
 }
 
 /*

@@ -10,12 +10,24 @@
 #include <bpf/bpf_helpers.h>
 #include <xlb/xlb.h>
 
+/* Not preallocated: the elements then come from the slab (the direct map)
+ * rather than one vmalloc'd area, and up to 2048 entries the bucket array is
+ * kmalloc'd too, so a lookup walks no vmalloc page (docs/performance.md). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xlb_vip_key);
 	__type(value, struct xlb_vip);
 	__uint(max_entries, XLB_DEF_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } XLB_MAP_VIPS SEC(".maps");
+
+/* The data plane's VIP table; see struct xlb_vip_slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_slot);
+	__uint(max_entries, XLB_VIPTAB_SLOTS(XLB_DEF_MAX_VIPS));
+} XLB_MAP_VIP_TABLE SEC(".maps");
 
 /* Bitmap over folded destination addresses; see XLB_VFILTER_BITS. */
 struct {
@@ -58,6 +70,15 @@ struct {
 	__array(values, struct xlb_ring_inner);
 } XLB_MAP_ANCHORS SEC(".maps");
 
+/* Each CPU's flow cache, in front of the connection table; see struct
+ * xlb_flow_slot.  Userspace sets the size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_slot);
+	__uint(max_entries, 1);
+} XLB_MAP_FLOW_CACHE SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct xlb_flow_key);
@@ -66,23 +87,26 @@ struct {
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } XLB_MAP_CONNTRACK SEC(".maps");
 
+/* One entry per possible CPU (userspace sets the size), indexed by CPU id. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_global_stats);
 	__uint(max_entries, 1);
 } XLB_MAP_GLOBAL_STATS SEC(".maps");
 
+/* Per VIP and CPU: entry cpu * max_vips + id (see struct xlb_counters). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_counters);
 	__uint(max_entries, XLB_DEF_MAX_VIPS);
 } XLB_MAP_VIP_STATS SEC(".maps");
 
-/* Per backend and CPU: counters and the cached next hop. */
+/* Per backend and CPU, entry cpu * max_backends + id: counters, the cached
+ * next hop, a copy of the backend entry. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_backend_pcpu);
 	__uint(max_entries, XLB_DEF_MAX_BACKENDS);

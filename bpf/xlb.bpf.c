@@ -9,94 +9,111 @@
 #include "fwd.bpf.h"
 #include "stats.bpf.h"
 
-#define FLOW_TOUCH_NS	1000000000ULL	/* last_seen granularity */
-
 static __always_inline int is_syn(const struct pkt *p)
 {
 	return p->key.proto == IPPROTO_TCP &&
 	       (p->tcp_flags & (0x02 | 0x10)) == 0x02;	/* SYN, not ACK */
 }
 
-/* Choose the backend for a VIP packet: the recorded one if still usable,
- * else the ring's.  Returns the id, or 0 with *why set. */
-static __always_inline __u32 choose(const struct pkt *p,
-				    const struct xlb_vip *vip, __u32 hash,
-				    struct xlb_backend **bep, int *new_flow,
-				    int *why)
+/*
+ * Choose the backend for a VIP packet: the recorded one if still usable,
+ * else the ring's, and record the choice.  The recorded one comes from
+ * this CPU's flow cache while the cache read the connection table less than
+ * a second ago, else from the connection table.  Returns this CPU's value
+ * of the chosen backend (struct xlb_backend_pcpu), or NULL with *why set.
+ */
+static __always_inline struct xlb_backend_pcpu *
+choose(const struct pkt *p, const struct xlb_vip *vip, __u32 hash,
+       const struct xlb_config *cfg, __u64 now, int *new_flow, int *why)
 {
-	int track = !(vip->flags & XLB_VIP_F_NO_CONNTRACK);
-	struct xlb_flow *f;
-	__u32 id;
+	int track = !(vip->flags & XLB_VIP_F_NO_CONNTRACK), syn = is_syn(p);
+	struct xlb_flow_slot *c = NULL;
+	struct xlb_backend_pcpu *bs;
+	struct xlb_flow *f = NULL;
+	__u32 id, rec = 0;	/* rec: the recorded backend, 0 = none known */
+	int fresh = 0;
 
-	if (track && !is_syn(p)) {
-		f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
-		if (f && f->vip_id == vip->id) {
-			*bep = backend_get(f->backend_id, why);
-			if (!*bep && *why == XLB_R_BACKEND_UNUSABLE &&
-			    (vip->flags & XLB_VIP_F_DEAD_DROP))
-				return 0;	/* dead-backend policy: drop */
-			if (*bep) {
-				__u64 now = bpf_ktime_get_coarse_ns();
-
-				if (now - f->last_seen > FLOW_TOUCH_NS)
-					f->last_seen = now;
-				return f->backend_id;
+	if (track) {
+		c = flow_slot(hash, cfg);
+		fresh = c && now - c->checked <= cfg->hz && c->vip_id == vip->id &&
+			flow_key_eq(&c->key, &p->key);
+		if (fresh) {
+			rec = c->backend_id;
+		} else {
+			f = bpf_map_lookup_elem(&XLB_MAP_CONNTRACK, &p->key);
+			if (f && f->vip_id == vip->id) {
+				rec = f->backend_id;
+				flow_touch(f, now, cfg);
+				flow_slot_fill(c, p, rec, vip->id, now);
 			}
 		}
 	}
+	if (rec && !syn) {
+		bs = backend_get(rec, cfg, why);
+		if (bs)
+			return bs;
+		if (*why == XLB_R_BACKEND_UNUSABLE && (vip->flags & XLB_VIP_F_DEAD_DROP))
+			return NULL;	/* dead-backend policy: drop */
+	}
 	if (vip->flags & XLB_VIP_F_HASH_SRC_ONLY)
 		hash = xlb_src_hash(p->key.src,
-				    p->key.family == XLB_AF_INET ? 1 : 4,
-				    xlb_hash_seed);
+				    p->key.family == XLB_AF_INET ? 1 : 4, cfg->seed);
 	id = ring_pick(vip, hash, why);
 	if (!id)
-		return 0;
-	*bep = backend_get(id, why);
-	if (!*bep)
-		return 0;
+		return NULL;
+	bs = backend_get(id, cfg, why);
+	if (!bs)
+		return NULL;
 	*new_flow = 1;
-	if (track) {
+	if (!track)
+		return bs;
+	/* A SYN whose flow is already recorded with this very choice (a
+	 * retransmitted SYN, or a new connection on the same 5-tuple that the
+	 * ring sends to the same backend) finds the entry as it would write
+	 * it: keep it rather than rewrite it. */
+	if (rec != id) {
 		struct xlb_flow nf = {
 			.backend_id = id,
 			.vip_id = vip->id,
-			.last_seen = bpf_ktime_get_coarse_ns(),
+			.last_seen = now,
 		};
 
 		if (bpf_map_update_elem(&XLB_MAP_CONNTRACK, &p->key, &nf, BPF_ANY))
 			count_event(XLB_R_CT_UPDATE_FAIL);
+		else
+			flow_slot_fill(c, p, id, vip->id, now);
 	}
-	return id;
+	return bs;
 }
 
 static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
-				      const struct xlb_vip *vip)
+				      const struct xlb_vip *vip,
+				      const struct xlb_config *cfg)
 {
 	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
-	struct xlb_backend *be = NULL;
 	struct xlb_backend_pcpu *bs;
-	struct xlb_config *cfg;
 	struct nexthop nh = {};
 	__u8 omac[2 * ETH_ALEN];
-	__u32 hash, id, src[4] = {}, olen, zero = 0;
+	__u32 hash, src[4] = {}, olen;
 	int new_flow = 0, why = XLB_R_NO_RING, r, act;
+	__u64 now;
 	void *data;
 
+	/* Jiffies: about free, where bpf_ktime_get_coarse_ns() is a helper
+	 * call (docs/performance.md). */
+	now = bpf_jiffies64();
 	hash = xlb_flow_hash(p->key.src, p->key.dst, nw, p->key.sport,
-			     p->key.dport, p->key.proto, xlb_hash_seed);
-	id = choose(p, vip, hash, &be, &new_flow, &why);
-	count_obj(&XLB_MAP_VIP_STATS, vip->id, p->frame_len, new_flow);
-	if (!id || !be)
+			     p->key.dport, p->key.proto, cfg->seed);
+	bs = choose(p, vip, hash, cfg, now, &new_flow, &why);
+	count_vip(vip->id, cfg->max_vips, p->frame_len, new_flow);
+	if (!bs)
 		return count(XDP_DROP, why);
 
-	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
-	if (!cfg)
-		return count(XDP_DROP, XLB_R_NO_ROUTE);
-	outer_src(cfg, be->family, hash, src);
-	olen = be->family == XLB_AF_INET ? sizeof(struct iphdr) :
-					    sizeof(struct ipv6hdr);
-	bs = bpf_map_lookup_elem(&XLB_MAP_BACKEND_STATS, &id);
-	r = nexthop_lookup(ctx, cfg, be, src, p->l3_len + olen, p->tos, &nh,
-			   bs ? &bs->nh : NULL);
+	outer_src(cfg, bs->be.family, hash, src);
+	olen = bs->be.family == XLB_AF_INET ? sizeof(struct iphdr) :
+					       sizeof(struct ipv6hdr);
+	r = nexthop_lookup(ctx, cfg, &bs->be, src, p->l3_len + olen, p->tos, now,
+			   &nh, &bs->nh);
 	if (r == XLB_R_NO_ROUTE || r == XLB_R_FRAG_NEEDED)
 		return count(XDP_DROP, r);
 
@@ -110,13 +127,11 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 		__builtin_memcpy(nh.dmac, omac, ETH_ALEN);
 		__builtin_memcpy(nh.smac, omac + ETH_ALEN, ETH_ALEN);
 	}
-	if (encap(ctx, p, be, src, hash, nh.dmac, nh.smac))
+	if (encap(ctx, p, &bs->be, src, hash, nh.dmac, nh.smac))
 		return count(XDP_DROP, XLB_R_ADJUST_HEAD);
-	if (bs) {
-		bs->c.packets++;
-		bs->c.bytes += p->frame_len;
-		bs->c.new_flows += new_flow;
-	}
+	bs->c.packets++;
+	bs->c.bytes += p->frame_len;
+	bs->c.new_flows += new_flow;
 
 	if (r == XLB_R_NO_NEIGH)
 		return count(XDP_PASS, XLB_R_NO_NEIGH);
@@ -137,8 +152,10 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 SEC("xdp")
 int xlb_xdp(struct xdp_md *ctx)
 {
+	struct xlb_config *cfg;
 	struct xlb_vip *vip;
 	struct pkt p = {};
+	__u32 zero = 0;
 	int r;
 
 	r = parse_pkt(ctx, &p);
@@ -161,12 +178,15 @@ int xlb_xdp(struct xdp_md *ctx)
 			r = XLB_R_VIP_PROTO;
 		return count(XDP_DROP, r);
 	}
-	vip = vip_lookup(&p);
-	if (!vip || (vip->flags & XLB_VIP_F_MARKER))
+	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
+	if (!cfg)
+		return count(XDP_PASS, XLB_R_NOT_VIP);
+	vip = vip_lookup(&p, cfg);
+	if (!vip)
 		return count(XDP_PASS, XLB_R_NOT_VIP);
 	if (p.tcp_doff_bad)
 		return count(XDP_DROP, XLB_R_BAD_TCP_DOFF);
-	return lb_forward(ctx, &p, vip);
+	return lb_forward(ctx, &p, vip, cfg);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

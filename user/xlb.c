@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_link.h>
@@ -27,6 +28,10 @@ struct xlb {
 	char pin_root[PATH_MAX];	/* "" when not pinning */
 	__u32 max_vips;
 	__u32 max_backends;
+	__u32 seed;			/* flow hash seed, kept in the config map */
+	__u32 hz;			/* kernel jiffies per second */
+	__u32 vip_mask;			/* VIP table slots - 1 */
+	__u32 flow_mask;		/* flow cache slots per CPU - 1 */
 	int ncpus;
 	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
 	int nlinks;
@@ -122,6 +127,34 @@ int xlb_map_fd(const struct xlb *x, const char *name)
 
 #define MAP_FD(x, macro) bpf_map__fd((x)->skel->maps.macro)
 
+static int sys_err(int rc)
+{
+	return rc ? -errno : 0;
+}
+
+/* Kernel jiffies per second: the resolution of CLOCK_MONOTONIC_COARSE is
+ * one tick. */
+static __u32 kernel_hz(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec || !res.tv_nsec)
+		return 1000;	/* at worst a next hop is trusted for less */
+	return (__u32)((1000000000L + res.tv_nsec / 2) / res.tv_nsec);
+}
+
+/* Fill the config fields that belong to libxlb, keeping @gen (or 1). */
+static void config_own(const struct xlb *x, struct xlb_config *c, __u32 gen)
+{
+	c->seed = x->seed;
+	c->be_gen = gen ? gen : 1;
+	c->max_vips = x->max_vips;
+	c->max_backends = x->max_backends;
+	c->hz = x->hz;
+	c->vip_mask = x->vip_mask;
+	c->flow_mask = x->flow_mask;
+}
+
 static void config_defaults(struct xlb_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -155,6 +188,13 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 		err = -EINVAL;
 		goto out;
 	}
+	/* The counters hold one block of max_vips (max_backends) per CPU. */
+	if ((__u64)x->max_backends * (__u32)x->ncpus > UINT32_MAX / 2 ||
+	    (__u64)x->max_vips * (__u32)x->ncpus > UINT32_MAX / 2 || x->max_vips > (1U << 24)) {
+		pr_warn("xlb: max_vips/max_backends too large for %d CPUs\n", x->ncpus);
+		err = -EINVAL;
+		goto out;
+	}
 	if (strlen(root) >= sizeof(x->pin_root) - 64) {
 		err = -ENAMETOOLONG;
 		goto out;
@@ -167,14 +207,26 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 		pr_warn("xlb: cannot open the BPF object: %s\n", strerror(-err));
 		goto out;
 	}
-	x->skel->rodata->xlb_hash_seed = opts->hash_seed;
+	x->seed = opts->hash_seed;
+	x->hz = kernel_hz();
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIPS, x->max_vips * 2);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_RINGS, x->max_vips);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_ANCHORS, x->max_vips);
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_STATS, x->max_vips);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_STATS,
+				 x->max_vips * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKENDS, x->max_backends);
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS, x->max_backends);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS,
+				 x->max_backends * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_GLOBAL_STATS, (__u32)x->ncpus);
+	x->vip_mask = XLB_VIPTAB_SLOTS(x->max_vips) - 1;
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_TABLE, x->vip_mask + 1);
+	/* A power of two up to the connection table's size. */
+	for (x->flow_mask = 1; x->flow_mask < XLB_FLOW_CACHE_MAX && x->flow_mask < nct;)
+		x->flow_mask <<= 1;
+	x->flow_mask--;
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOW_CACHE,
+				 (x->flow_mask + 1) * (__u32)x->ncpus);
 
 	if (x->pin_root[0]) {
 		err = xlb_mkdir_p(x->pin_root);
@@ -186,8 +238,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 			char path[PATH_MAX];
 			const char *name = bpf_map__name(map);
 
-			/* libbpf's internal maps (.rodata) are never pinned:
-			 * the seed must come from this load, not an old one. */
+			/* libbpf's internal maps (.rodata...) are never pinned. */
 			if (bpf_map__is_internal(map) || strncmp(name, "xlb_", 4))
 				continue;
 			err = pin_path(path, x->pin_root, "", name);
@@ -214,12 +265,14 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	err = xlb_config_get(x, &cfg);
 	if (err)
 		goto out;
-	if (!memcmp(&cfg, &zero_cfg, sizeof(cfg))) {
+	if (!memcmp(&cfg, &zero_cfg, sizeof(cfg)))
 		config_defaults(&cfg);
-		err = xlb_config_set(x, &cfg);
-		if (err)
-			goto out;
-	}
+	/* The seed comes from this load, not from an earlier one. */
+	config_own(x, &cfg, cfg.be_gen);
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &(__u32){ 0 }, &cfg,
+					  BPF_ANY));
+	if (err)
+		goto out;
 	*out = x;
 	return 0;
 out:
@@ -333,11 +386,6 @@ int xlb_unpin_all(const char *pin_root)
 	return err;
 }
 
-static int sys_err(int rc)
-{
-	return rc ? -errno : 0;
-}
-
 static int vip_nwords(__u8 family)
 {
 	return family == XLB_AF_INET ? 1 : 4;
@@ -376,10 +424,84 @@ static int vip_key_check(const struct xlb_vip_key *k)
 	return 0;
 }
 
+/*
+ * Where @k is in the VIP table (struct xlb_vip_slot): 0 with *slot its index
+ * and *cur its content; else -ENOENT with *slot the first free (empty or
+ * deleted) slot of its chain, or -ENOSPC when the chain has none.
+ */
+static int viptab_find(struct xlb *x, const struct xlb_vip_key *k, __u32 *slot,
+		       struct xlb_vip_slot *cur)
+{
+	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE);
+	__u32 h = xlb_vip_slot_hash(k->addr, vip_nwords(k->family), k->port, k->proto);
+	__u32 i, idx, free_idx = UINT32_MAX;
+
+	for (i = 0; i < XLB_VIPTAB_PROBES; i++) {
+		idx = (h + i) & x->vip_mask;
+		if (bpf_map_lookup_elem(fd, &idx, cur))
+			return -errno;
+		if (!cur->key.family || cur->key.family == XLB_VIPTAB_TOMB) {
+			if (free_idx == UINT32_MAX)
+				free_idx = idx;
+			if (!cur->key.family)
+				break;	/* the chain ends here */
+			continue;
+		}
+		if (!memcmp(&cur->key, k, sizeof(*k))) {
+			*slot = idx;
+			return 0;
+		}
+	}
+	*slot = free_idx;
+	return free_idx == UINT32_MAX ? -ENOSPC : -ENOENT;
+}
+
+/*
+ * Put @k -> @v in the VIP table.  A new key goes in as a deleted slot
+ * first and is then made live by changing its family byte alone, so that a
+ * packet reading the slot meanwhile sees either no entry or the whole one.
+ */
+static int viptab_put(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
+{
+	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE), err;
+	struct xlb_vip_slot s;
+	__u32 idx;
+
+	err = viptab_find(x, k, &idx, &s);
+	if (err && err != -ENOENT)
+		return err;
+	memset(&s, 0, sizeof(s));
+	s.key = *k;
+	s.vip = *v;
+	if (err == -ENOENT) {
+		s.key.family = XLB_VIPTAB_TOMB;
+		err = sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+		if (err)
+			return err;
+		s.key.family = k->family;
+	}
+	return sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+}
+
+/* Mark @k's slot deleted (its family byte alone changes).  0 if absent. */
+static int viptab_del(struct xlb *x, const struct xlb_vip_key *k)
+{
+	struct xlb_vip_slot s;
+	__u32 idx;
+	int err;
+
+	err = viptab_find(x, k, &idx, &s);
+	if (err)
+		return err == -ENOENT || err == -ENOSPC ? 0 : err;
+	s.key.family = XLB_VIPTAB_TOMB;
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIP_TABLE), &idx, &s, BPF_ANY));
+}
+
 int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
 {
-	struct xlb_vip mv = { .flags = XLB_VIP_F_MARKER };
+	struct xlb_vip mv = { .flags = XLB_VIP_F_MARKER }, old;
 	struct xlb_vip_key mk;
+	bool existed;
 	int err;
 
 	err = vip_key_check(k);
@@ -389,8 +511,15 @@ int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip
 	    v->encap != XLB_ENCAP_IPIP)
 		return -EINVAL;
 	/* Entry first, filter bit last: a packet only takes the VIP path once
-	 * everything it needs is in place. */
+	 * everything it needs is in place.  The data plane looks VIPs up in
+	 * the VIP table; xlb_vips is what userspace reads, with the markers. */
+	existed = !bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_VIPS), k, &old);
 	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIPS), k, v, BPF_ANY));
+	if (!err) {
+		err = viptab_put(x, k, v);
+		if (err && !existed)
+			bpf_map_delete_elem(MAP_FD(x, XLB_MAP_VIPS), k);
+	}
 	if (err)
 		return err;
 	marker_key(k, &mk);
@@ -420,6 +549,9 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 	err = sys_err(bpf_map_delete_elem(fd, k));
 	if (err)
 		return err;
+	err = viptab_del(x, k);
+	if (err)
+		return err;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		cur = next;
 		prev = &cur;
@@ -445,13 +577,34 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 	return err == -ENOENT ? 0 : err;
 }
 
+/*
+ * After a write to the backends map: bump xlb_config.be_gen, so that every
+ * CPU's copy of the entries (struct xlb_be_cache) is taken again.  The entry
+ * is written first, so a copy taken under the new generation is the new one.
+ */
+static int be_gen_bump(struct xlb *x)
+{
+	int fd = MAP_FD(x, XLB_MAP_CONFIG);
+	struct xlb_config c;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	if (!++c.be_gen)
+		c.be_gen = 1;
+	return sys_err(bpf_map_update_elem(fd, &zero, &c, BPF_ANY));
+}
+
 int xlb_backend_set(struct xlb *x, __u32 id, const struct xlb_backend *b)
 {
+	int err;
+
 	if (!id || id >= x->max_backends)
 		return -ERANGE;
 	if (b->family != XLB_AF_INET && b->family != XLB_AF_INET6)
 		return -EAFNOSUPPORT;
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, b, BPF_ANY));
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, b, BPF_ANY));
+	return err ?: be_gen_bump(x);
 }
 
 int xlb_backend_get(struct xlb *x, __u32 id, struct xlb_backend *b)
@@ -464,10 +617,12 @@ int xlb_backend_get(struct xlb *x, __u32 id, struct xlb_backend *b)
 int xlb_backend_del(struct xlb *x, __u32 id)
 {
 	struct xlb_backend zero = {};
+	int err;
 
 	if (!id || id >= x->max_backends)
 		return -ERANGE;
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, &zero, BPF_ANY));
+	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_BACKENDS), &id, &zero, BPF_ANY));
+	return err ?: be_gen_bump(x);
 }
 
 static size_t ring_bytes(__u32 m)
@@ -595,11 +750,18 @@ int xlb_config_get(struct xlb *x, struct xlb_config *c)
 	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c));
 }
 
+/* The seed, the backends generation, the counter block sizes and hz are
+ * libxlb's: whatever @c holds there, the current ones are kept. */
 int xlb_config_set(struct xlb *x, const struct xlb_config *c)
 {
+	int fd = MAP_FD(x, XLB_MAP_CONFIG);
+	struct xlb_config cur, nc = *c;
 	__u32 zero = 0;
 
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c, BPF_ANY));
+	if (bpf_map_lookup_elem(fd, &zero, &cur))
+		return -errno;
+	config_own(x, &nc, cur.be_gen);
+	return sys_err(bpf_map_update_elem(fd, &zero, &nc, BPF_ANY));
 }
 
 int xlb_devmap_add(struct xlb *x, __u32 ifindex)
@@ -612,126 +774,147 @@ int xlb_devmap_del(struct xlb *x, __u32 ifindex)
 	return sys_err(bpf_map_delete_elem(MAP_FD(x, XLB_MAP_DEVMAP), &ifindex));
 }
 
-/* Sum the first @nwords u64 counters of a per-CPU value of @stride u64
- * words into @out. */
-static int percpu_sum(struct xlb *x, int fd, __u32 key, __u64 *out, size_t nwords,
-		      size_t stride)
+/*
+ * The counter maps hold one block of @max values of @stride u64 words per
+ * CPU.  Sum the first @nwords words of id @id over the CPUs into @out.
+ */
+static int flat_sum(struct xlb *x, int fd, __u32 max, __u32 id, __u64 *out, size_t nwords,
+		    size_t stride)
 {
-	__u64 *vals;
+	__u64 *val;
 	size_t i;
-	int cpu, err;
+	int cpu, err = 0;
 
-	vals = calloc((size_t)x->ncpus, stride * sizeof(__u64));
-	if (!vals)
+	val = calloc(stride, sizeof(__u64));
+	if (!val)
 		return -ENOMEM;
-	err = sys_err(bpf_map_lookup_elem(fd, &key, vals));
-	if (!err) {
-		memset(out, 0, nwords * sizeof(__u64));
-		for (cpu = 0; cpu < x->ncpus; cpu++)
-			for (i = 0; i < nwords; i++)
-				out[i] += vals[(size_t)cpu * stride + i];
+	memset(out, 0, nwords * sizeof(__u64));
+	for (cpu = 0; cpu < x->ncpus && !err; cpu++) {
+		__u32 k = (__u32)cpu * max + id;
+
+		err = sys_err(bpf_map_lookup_elem(fd, &k, val));
+		for (i = 0; !err && i < nwords; i++)
+			out[i] += val[i];
 	}
-	free(vals);
+	free(val);
 	return err;
 }
 
-static int percpu_zero(struct xlb *x, int fd, __u32 key, size_t nwords)
+/* Zero id @id's value on every CPU. */
+static int flat_zero(struct xlb *x, int fd, __u32 max, __u32 id, size_t stride)
 {
-	__u64 *vals;
-	int err;
+	__u64 *val;
+	int cpu, err = 0;
 
-	vals = calloc((size_t)x->ncpus, nwords * sizeof(__u64));
-	if (!vals)
+	val = calloc(stride, sizeof(__u64));
+	if (!val)
 		return -ENOMEM;
-	err = sys_err(bpf_map_update_elem(fd, &key, vals, BPF_ANY));
-	free(vals);
+	for (cpu = 0; cpu < x->ncpus && !err; cpu++) {
+		__u32 k = (__u32)cpu * max + id;
+
+		err = sys_err(bpf_map_update_elem(fd, &k, val, BPF_ANY));
+	}
+	free(val);
 	return err;
 }
 
 #define NWORDS(t) (sizeof(t) / sizeof(__u64))
 
+/* The global counters are a plain array with one entry per CPU. */
 int xlb_stats_global(struct xlb *x, struct xlb_global_stats *out)
 {
-	return percpu_sum(x, MAP_FD(x, XLB_MAP_GLOBAL_STATS), 0, (__u64 *)out,
-			  NWORDS(*out), NWORDS(*out));
+	int fd = MAP_FD(x, XLB_MAP_GLOBAL_STATS);
+	struct xlb_global_stats g;
+	__u32 cpu;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (cpu = 0; cpu < (__u32)x->ncpus; cpu++) {
+		if (bpf_map_lookup_elem(fd, &cpu, &g))
+			return -errno;
+		for (i = 0; i < XLB_VERDICT_SLOTS; i++)
+			out->verdict[i] += g.verdict[i];
+		for (i = 0; i < XLB_REASON_SLOTS; i++)
+			out->reason[i] += g.reason[i];
+	}
+	return 0;
 }
 
 int xlb_stats_vip(struct xlb *x, __u32 vip_id, struct xlb_counters *out)
 {
 	if (vip_id >= x->max_vips)
 		return -ERANGE;
-	return percpu_sum(x, MAP_FD(x, XLB_MAP_VIP_STATS), vip_id, (__u64 *)out,
-			  NWORDS(*out), NWORDS(*out));
+	return flat_sum(x, MAP_FD(x, XLB_MAP_VIP_STATS), x->max_vips, vip_id, (__u64 *)out,
+			NWORDS(*out), NWORDS(*out));
 }
 
 int xlb_stats_backend(struct xlb *x, __u32 id, struct xlb_counters *out)
 {
 	if (id >= x->max_backends)
 		return -ERANGE;
-	return percpu_sum(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id, (__u64 *)out,
-			  NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
+	return flat_sum(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), x->max_backends, id,
+			(__u64 *)out, NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
 }
 
 int xlb_stats_vip_reset(struct xlb *x, __u32 vip_id)
 {
 	if (vip_id >= x->max_vips)
 		return -ERANGE;
-	return percpu_zero(x, MAP_FD(x, XLB_MAP_VIP_STATS), vip_id,
-			   NWORDS(struct xlb_counters));
+	return flat_zero(x, MAP_FD(x, XLB_MAP_VIP_STATS), x->max_vips, vip_id,
+			 NWORDS(struct xlb_counters));
 }
 
 int xlb_stats_backend_reset(struct xlb *x, __u32 id)
 {
 	if (id >= x->max_backends)
 		return -ERANGE;
-	return percpu_zero(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), id,
-			   NWORDS(struct xlb_backend_pcpu));
+	return flat_zero(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), x->max_backends, id,
+			 NWORDS(struct xlb_backend_pcpu));
 }
 
-/* Sum @n per-CPU values of @stride u64 words, from key @first on, into
- * @out (@nwords words each), with batch reads of up to CHUNK keys. */
-static int percpu_sum_range(struct xlb *x, int fd, __u32 first, __u32 n, __u64 *out,
-			    size_t nwords, size_t stride)
+/*
+ * Sum ids @first..@first+@n-1 of a counter array with one block of @max
+ * entries per CPU (key cpu * max + id; @stride u64 words a value, the
+ * first @nwords summed) into @out, with batch reads of up to CHUNK keys.
+ */
+static int flat_sum_range(struct xlb *x, int fd, __u32 max, __u32 first, __u32 n, __u64 *out,
+			  size_t nwords, size_t stride)
 {
 	enum { CHUNK = 1024 };
-	size_t per_key = (size_t)x->ncpus * stride;
-	__u32 *keys = NULL, in, next, done = 0, i, k;
+	__u32 *keys = NULL, in, next, i, cpu, base, done, count;
 	__u64 *vals = NULL;
-	int cpu, err = 0;
+	int ret, err = 0;
 	size_t w;
 
 	memset(out, 0, (size_t)n * nwords * sizeof(__u64));
 	keys = calloc(CHUNK, sizeof(*keys));
-	vals = calloc(CHUNK, per_key * sizeof(__u64));
+	vals = calloc(CHUNK, stride * sizeof(__u64));
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* The batch starts after the key passed in (the last one of the
-	 * previous batch): NULL for key 0. */
-	in = first - 1;
-	while (done < n) {
-		__u32 count = n - done < CHUNK ? n - done : CHUNK;
-		int ret = bpf_map_lookup_batch(fd, done || first ? &in : NULL, &next, keys, vals,
-					       &count, NULL);
-
-		if (ret && errno != ENOENT) {
-			err = -errno;
-			goto out;
-		}
-		for (i = 0; i < count; i++) {
-			k = keys[i];
-			if (k < first || k - first >= n)
-				continue;
-			for (cpu = 0; cpu < x->ncpus; cpu++)
+	for (cpu = 0; cpu < (__u32)x->ncpus; cpu++) {
+		base = cpu * max + first;
+		for (done = 0; done < n; done += count) {
+			/* A batch starts after the key passed in: NULL for key 0. */
+			in = base + done - 1;
+			count = n - done < CHUNK ? n - done : CHUNK;
+			ret = bpf_map_lookup_batch(fd, base + done ? &in : NULL, &next, keys, vals,
+						   &count, NULL);
+			if (ret && errno != ENOENT) {
+				err = -errno;
+				goto out;
+			}
+			for (i = 0; i < count; i++) {
+				if (keys[i] < base || keys[i] - base >= n)
+					continue;
 				for (w = 0; w < nwords; w++)
-					out[(size_t)(k - first) * nwords + w] +=
-						vals[i * per_key + (size_t)cpu * stride + w];
+					out[(size_t)(keys[i] - base) * nwords + w] +=
+						vals[(size_t)i * stride + w];
+			}
+			if (ret || !count)
+				break;	/* ENOENT: the end of the array */
 		}
-		done += count;
-		if (ret || !count)
-			break;	/* ENOENT: the end of the array */
-		in = next;
 	}
 out:
 	free(keys);
@@ -743,16 +926,16 @@ int xlb_stats_vips(struct xlb *x, __u32 first, __u32 n, struct xlb_counters *out
 {
 	if (first > x->max_vips || n > x->max_vips - first)
 		return -ERANGE;
-	return percpu_sum_range(x, MAP_FD(x, XLB_MAP_VIP_STATS), first, n, (__u64 *)out,
-				NWORDS(*out), NWORDS(*out));
+	return flat_sum_range(x, MAP_FD(x, XLB_MAP_VIP_STATS), x->max_vips, first, n,
+			      (__u64 *)out, NWORDS(*out), NWORDS(*out));
 }
 
 int xlb_stats_backends(struct xlb *x, __u32 first, __u32 n, struct xlb_counters *out)
 {
 	if (first > x->max_backends || n > x->max_backends - first)
 		return -ERANGE;
-	return percpu_sum_range(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), first, n, (__u64 *)out,
-				NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
+	return flat_sum_range(x, MAP_FD(x, XLB_MAP_BACKEND_STATS), x->max_backends, first, n,
+			      (__u64 *)out, NWORDS(*out), NWORDS(struct xlb_backend_pcpu));
 }
 
 int xlb_conntrack_count(struct xlb *x, __u64 *n)

@@ -82,22 +82,30 @@ static int pin_fd(const char *name)
 	return bpf_obj_get(path);
 }
 
+/* Counters of id @key summed over the CPUs: the counter maps hold one block
+ * of values per CPU, entry cpu * (max_entries / ncpu) + id. */
 static json_t *pcpu_counters(int fd, __u32 key, size_t stride_words)
 {
 	int ncpu = libbpf_num_possible_cpus(), c;
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info), max;
 	__u64 *v, s[3] = { 0, 0, 0 };
 
-	if (ncpu <= 0)
+	if (ncpu <= 0 || bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		return NULL;
-	v = calloc((size_t)ncpu, stride_words * 8);
+	max = info.max_entries / (__u32)ncpu;
+	v = calloc(1, stride_words * 8);
 	if (!v)
 		return NULL;
-	if (!bpf_map_lookup_elem(fd, &key, v))
-		for (c = 0; c < ncpu; c++) {
-			s[0] += v[(size_t)c * stride_words];
-			s[1] += v[(size_t)c * stride_words + 1];
-			s[2] += v[(size_t)c * stride_words + 2];
-		}
+	for (c = 0; c < ncpu; c++) {
+		__u32 k = (__u32)c * max + key;
+
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		s[0] += v[0];
+		s[1] += v[1];
+		s[2] += v[2];
+	}
 	free(v);
 	return json_pack("{s:I, s:I, s:I}", "packets", (json_int_t)s[0], "bytes", (json_int_t)s[1],
 			 "new_flows", (json_int_t)s[2]);
@@ -154,7 +162,12 @@ static int offline_stats(json_t **reply)
 	g = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(struct xlb_global_stats));
 	vj = json_object();
 	rj = json_object();
-	if (g && ncpu > 0 && !bpf_map_lookup_elem(gfd, &(__u32){ 0 }, g)) {
+	/* The global counters: a plain array, one entry per CPU. */
+	for (c = 0; g && c < ncpu; c++)
+		if (bpf_map_lookup_elem(gfd, &(__u32){ (__u32)c },
+					(struct xlb_global_stats *)g + c))
+			break;
+	if (g && ncpu > 0 && c == ncpu) {
 		struct xlb_global_stats sum = {};
 
 		for (c = 0; c < ncpu; c++) {

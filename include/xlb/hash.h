@@ -99,6 +99,22 @@ XLB_INLINE __u32 xlb_src_hash(const __u32 *src, int nwords, __u32 seed)
 	return xlb_fmix(h, (__u32)nwords);
 }
 
+/* Home slot hash of a VIP key in the VIP table (struct xlb_vip_slot): @addr
+ * NBO words (IPv4: nwords 1), @port NBO. */
+XLB_INLINE __u32 xlb_vip_slot_hash(const __u32 *addr, int nwords, __u16 port, __u8 proto)
+{
+	__u32 h = 0x786c6221U;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i >= nwords)
+			break;
+		h = xlb_mix(h, xlb_be32_val(addr[i]));
+	}
+	h = xlb_mix(h, xlb_be16_val(port) << 8 | proto);
+	return xlb_fmix(h, (__u32)nwords);
+}
+
 /* Fold of a destination address to a VIP-filter bit index. */
 XLB_INLINE __u32 xlb_vfilter_bit(const __u32 *addr, int nwords)
 {

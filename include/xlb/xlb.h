@@ -14,24 +14,26 @@
 #include <linux/types.h>
 
 /* Version of the whole pinned layout; xlbd refuses to adopt a different one. */
-#define XLB_LAYOUT_VERSION	1
+#define XLB_LAYOUT_VERSION	2
 
 /*
  * Map names.  The BPF object declares its maps under these names and
  * userspace pins them under <pin root>/<name>.  The suffix is the layout
  * version of that one map.
  */
-#define XLB_MAP_VIPS		xlb_vips_v1
+#define XLB_MAP_VIPS		xlb_vips_v2
 #define XLB_MAP_BACKENDS	xlb_backends_v1
 #define XLB_MAP_RINGS		xlb_rings_v1
 #define XLB_MAP_ANCHORS		xlb_anchors_v1
-#define XLB_MAP_CONNTRACK	xlb_conntrack_v1
-#define XLB_MAP_GLOBAL_STATS	xlb_gstats_v1
-#define XLB_MAP_VIP_STATS	xlb_vstats_v1
-#define XLB_MAP_BACKEND_STATS	xlb_bstats_v1
+#define XLB_MAP_CONNTRACK	xlb_conntrack_v2
+#define XLB_MAP_GLOBAL_STATS	xlb_gstats_v2
+#define XLB_MAP_VIP_STATS	xlb_vstats_v2
+#define XLB_MAP_BACKEND_STATS	xlb_bstats_v2
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
-#define XLB_MAP_CONFIG		xlb_config_v1
+#define XLB_MAP_CONFIG		xlb_config_v2
 #define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
+#define XLB_MAP_VIP_TABLE	xlb_viptab_v1
+#define XLB_MAP_FLOW_CACHE	xlb_flowcache_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
 #define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
 #define XLB_MAP_HC_STATS	xlb_hcstats_v1	/* bpf/hc.bpf.c; not pinned */
@@ -100,6 +102,26 @@ struct xlb_vip {
 };
 
 /*
+ * The data plane's VIP table: an open-addressed copy of the VIP entries of
+ * xlb_vips (markers excluded), in a plain array of XLB_VIPTAB_SLOTS(max_vips)
+ * slots, so that a lookup is a few inlined array reads rather than a hash map
+ * call (docs/performance.md).  A key lives in one of the XLB_VIPTAB_PROBES
+ * slots from xlb_vip_slot_hash() & (slots - 1), in order; a lookup stops at
+ * an empty slot and skips deleted ones.  libxlb writes it beside xlb_vips.
+ */
+#define XLB_VIPTAB_PROBES	8
+#define XLB_VIPTAB_TOMB		0xff	/* key.family of a deleted slot */
+/* A power of two at least 4 times max_vips: chains stay short. */
+#define XLB_VIPTAB_SLOTS(max_vips) \
+	(1U << (32 - __builtin_clz((__u32)(max_vips) * 4U - 1U)))
+
+struct xlb_vip_slot {
+	struct xlb_vip_key key;	/* key.family: 0 = empty, XLB_VIPTAB_TOMB = deleted */
+	struct xlb_vip vip;
+	__u32 pad;
+};
+
+/*
  * Rings: an ARRAY_OF_MAPS indexed by VIP id.  Each inner map is an array
  * (BPF_F_INNER_MAP | BPF_F_MMAPABLE) of 8-byte elements, each holding two
  * u32 (HBO) slots, so an mmap of the ring has no padding.  Element 0 is the
@@ -145,10 +167,36 @@ struct xlb_flow_key {
 struct xlb_flow {
 	__u32 backend_id;	/* HBO */
 	__u32 vip_id;		/* HBO; a hit for another VIP id is a miss */
-	__u64 last_seen;	/* HBO; CLOCK_MONOTONIC ns, coarse, ~1 s steps */
+	__u64 last_seen;	/* HBO; kernel jiffies (xlb_config.hz a second),
+				 * refreshed at most once a second */
 };
 
-/* Per-VIP and per-backend counters (per-CPU arrays indexed by id). */
+/*
+ * The flow cache: each CPU's copy of the connection entries of the flows it
+ * saw last, in front of the connection table (an LRU hash, whose lookup is
+ * the costliest step of an established packet: docs/performance.md).  A
+ * plain array holding one block of (flow_mask + 1) slots per possible CPU;
+ * a flow's slot on CPU c is c * (flow_mask + 1) + (flow hash & flow_mask).
+ * A slot is trusted for a second after the connection entry was last read
+ * or written (@checked); then the entry is read again (which also keeps it
+ * fresh in the LRU).  Only the data plane reads or writes it.
+ */
+struct xlb_flow_slot {
+	struct xlb_flow_key key;	/* the flow; family 0 = empty */
+	__u32 backend_id;	/* HBO; as in the connection entry */
+	__u32 vip_id;		/* HBO */
+	__u64 checked;		/* HBO; jiffies of the last connection table read */
+	__u64 pad;
+};
+#define XLB_FLOW_CACHE_MAX	65536	/* slots per CPU at most */
+
+/*
+ * Per-VIP and per-backend counters.  Both maps are plain arrays holding one
+ * block of max_vips (max_backends) values per possible CPU: the value of id
+ * i on CPU c is entry c * max + i.  A plain array costs the data plane less
+ * than a per-CPU one here (docs/performance.md), and each CPU still writes
+ * only its own entries.
+ */
 struct xlb_counters {
 	__u64 packets;
 	__u64 bytes;		/* bytes of the frames as received */
@@ -158,11 +206,12 @@ struct xlb_counters {
 
 /*
  * Next hop learnt from bpf_fib_lookup for one backend, kept per CPU beside
- * the backend's counters and trusted until @expires, so the FIB is asked
- * about once a second per backend and CPU rather than for every packet.
+ * the backend's counters and trusted for a second (xlb_config.hz jiffies),
+ * so the FIB is asked about once a second per backend and CPU rather than for
+ * every packet.
  */
 struct xlb_nh_cache {
-	__u64 expires;		/* HBO; coarse CLOCK_MONOTONIC ns; 0 = empty */
+	__u64 expires;		/* HBO; kernel jiffies; 0 = empty */
 	__u32 ifindex;		/* HBO; egress device */
 	__u16 mtu;		/* HBO; route MTU (outer packets above it drop) */
 	__u8 dmac[6];
@@ -170,18 +219,38 @@ struct xlb_nh_cache {
 	__u8 pad[6];
 };
 
-#define XLB_NH_CACHE_NS		1000000000ULL	/* how long a next hop is trusted */
 
-/* Per-CPU value of the backend counters map: counters, then next hop. */
+/*
+ * This CPU's copy of a backend entry (struct xlb_backend), so that a packet
+ * whose flow is known reads one per-backend value instead of two.  It is
+ * current while @gen equals xlb_config.be_gen, which userspace bumps after
+ * every write to the backends map; on a mismatch the data plane copies the
+ * entry again.
+ */
+struct xlb_be_cache {
+	__u32 addr[4];		/* NBO; copy of xlb_backend.addr */
+	__u8 family;		/* copy of xlb_backend.family (0 = unset) */
+	__u8 flags;		/* copy of xlb_backend.flags */
+	__u16 pad;
+	__u32 gen;		/* HBO; xlb_config.be_gen of the copy; 0 = empty */
+	__u32 reserved[2];
+};
+
+/* Per-CPU value of the backend counters map: counters, next hop, and the
+ * copy of the backend entry. */
 struct xlb_backend_pcpu {
 	struct xlb_counters c;
 	struct xlb_nh_cache nh;
+	struct xlb_be_cache be;
 };
 
 /*
  * Global counters.  X(name, kind): kind is DROP for drop reasons, PASS for
  * reasons a packet went to the kernel, EVENT for other events.  Every drop
- * increments exactly one DROP reason.
+ * increments exactly one DROP reason.  The map is a plain array with one
+ * struct xlb_global_stats per possible CPU, indexed by CPU id: small enough
+ * to be kmalloc'd, so that counting does not touch a vmalloc'd per-CPU page
+ * (docs/performance.md).
  */
 #define XLB_REASONS(X)						\
 	X(NOT_IP, PASS)		/* neither IPv4 nor IPv6 (ARP...) */	\
@@ -240,7 +309,15 @@ struct xlb_config {
 	__u32 nh_ifindex;	/* HBO; static next hop device */
 	__u8 nh_dmac[6];	/* static next hop destination MAC */
 	__u8 nh_smac[6];	/* static next hop source MAC */
-	__u32 reserved[4];
+	/* Written by libxlb alone (xlb_config_set keeps them): */
+	__u32 seed;		/* HBO; flow hash seed, from xlb_open */
+	__u32 be_gen;		/* HBO; backends generation: bumped after every
+				 * backend write; never 0 */
+	__u32 max_vips;		/* HBO; per-CPU block size of the VIP counters */
+	__u32 max_backends;	/* HBO; the same for the backend counters */
+	__u32 hz;		/* HBO; kernel jiffies per second */
+	__u32 vip_mask;		/* HBO; slots of xlb_viptab - 1 */
+	__u32 flow_mask;	/* HBO; flow cache slots per CPU - 1 */
 };
 
 /*
@@ -290,14 +367,17 @@ enum xlb_hcp_counter {
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
+_Static_assert(sizeof(struct xlb_vip_slot) == 40, "xlb_vip_slot layout");
 _Static_assert(sizeof(struct xlb_backend) == 24, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_nh_cache) == 32, "xlb_nh_cache layout");
-_Static_assert(sizeof(struct xlb_backend_pcpu) == 64, "xlb_backend_pcpu layout");
+_Static_assert(sizeof(struct xlb_be_cache) == 32, "xlb_be_cache layout");
+_Static_assert(sizeof(struct xlb_backend_pcpu) == 96, "xlb_backend_pcpu layout");
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
-_Static_assert(sizeof(struct xlb_config) == 60, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_flow_slot) == 64, "xlb_flow_slot layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");
 
 #endif /* XLB_XLB_H */

@@ -377,6 +377,36 @@ static int dataplane_setup(struct bench *b)
 }
 
 /*
+ * The current build's map for @m of a --compare object: the one of the same
+ * name, or else one whose name differs only in the version suffix (_vN) and
+ * that has the same type, key and value sizes, so that a build from before a
+ * layout bump still sees the VIPs, backends and rings.  -ENOENT: none (the
+ * object keeps a private map).
+ */
+static int same_map(struct bench *b, const struct bpf_map *m)
+{
+	const char *name = bpf_map__name(m), *v = strrchr(name, '_');
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char alt[64];
+	int fd, n;
+
+	fd = xlb_map_fd(b->x, name);
+	if (fd >= 0 || !v || v[1] != 'v' || (size_t)(v - name) + 4 > sizeof(alt))
+		return fd;
+	for (n = 1; n < 10; n++) {
+		snprintf(alt, sizeof(alt), "%.*s_v%d", (int)(v - name), name, n);
+		fd = xlb_map_fd(b->x, alt);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		if (info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+		    info.value_size == bpf_map__value_size(m))
+			return fd;
+	}
+	return -ENOENT;
+}
+
+/*
  * --compare NAME=OBJECT: load another build of xlb.bpf.o on the bench's own
  * maps (matched by name; maps it alone has stay private), to be timed in
  * the same rounds as the current build.
@@ -408,7 +438,8 @@ static int compare_load(struct bench *b, char *spec)
 			size_t sz;
 			__u32 *seed = (__u32 *)bpf_map__initial_value(m, &sz);
 
-			/* .rodata holds xlb_hash_seed alone. */
+			/* Builds that read the seed from .rodata hold it alone
+			 * there; later builds read it from the config map. */
 			if (!seed || sz != sizeof(*seed)) {
 				pr_warn("bench: %s: unexpected %s layout\n", eq + 1,
 					bpf_map__name(m));
@@ -417,7 +448,7 @@ static int compare_load(struct bench *b, char *spec)
 			*seed = HASH_SEED;
 			continue;
 		}
-		fd = xlb_map_fd(b->x, bpf_map__name(m));
+		fd = same_map(b, m);
 		if (fd >= 0 && bpf_map__reuse_fd(m, fd)) {
 			err = -errno;
 			pr_warn("bench: %s: map %s does not fit the current layout\n",
@@ -876,7 +907,8 @@ static void print_results(struct bench *b, const struct result *res, int cpu)
 		       "figures\n", res[PA_EST4].wall_empty);
 	printf("SYN path: %s\n", b->o.syn_vary ?
 	       "a new source port on every call (a new conntrack key each time)" :
-	       "the same SYN every call (ring lookup + conntrack write of that flow)");
+	       "the same SYN every call (a ring lookup each time; the flow is already recorded\n"
+	       "          with the backend the ring picks, so conntrack is not rewritten: see --syn-vary)");
 	printf("\n%-26s %7s %8s %8s %8s %8s  %s\n", "path", "verdict", "ns/pkt", "-empty",
 	       "swap_tx", "ratio", "target");
 	for (i = 0; i < NPATHS; i++) {

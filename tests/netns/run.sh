@@ -485,7 +485,7 @@ link_id() {
 
 # Entries in the pinned connection table, with no daemon running.
 ct_entries_offline() {
-	nsb "$NS_L" bpftool -j map dump pinned "$PIN_ROOT/xlbd/xlb_conntrack_v1" 2>/dev/null |
+	nsb "$NS_L" bpftool -j map dump pinned "$PIN_ROOT/xlbd/xlb_conntrack_v2" 2>/dev/null |
 		"$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 

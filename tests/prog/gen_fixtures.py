@@ -104,7 +104,19 @@ VIPS = {
     "ghost": ("10.0.0.8:80/tcp", 11, [], 7, [9]),
     "stateless": ("10.0.0.9:80/tcp", 12, ["no_conntrack"], 13, [1, 2]),
     "udp6": ("[2001:db8::3]:5000/udp", 13, [], 7, [5]),
+    # dead-backend policy: flows recorded on unusable backend 4 (CONNTRACK)
+    "deaddrop": ("10.0.0.10:80/tcp", 14, ["dead_drop"], 7, [1]),
+    "deadpick": ("10.0.0.11:80/tcp", 15, [], 7, [2]),
 }
+
+# Connection entries written before the cases run: (key, backend id, VIP name).
+# The data plane never records a flow on an unusable backend itself; these
+# stand for flows recorded before their backend was marked unusable.
+CONNTRACK = [
+    (("192.0.2.10", "10.0.0.10", 40000, 80, 6), 4, "deaddrop"),
+    (("192.0.2.10", "10.0.0.10", 40001, 80, 6), 2, "deaddrop"),
+    (("192.0.2.10", "10.0.0.11", 40000, 80, 6), 4, "deadpick"),
+]
 
 
 def vip_parts(name):
@@ -183,14 +195,16 @@ def encap(frame, be_id, h):
     return bytes(Ether(dst=NH_DMAC, src=NH_SMAC, type=et) / outer / Raw(inner))
 
 
-def fwd(name, desc, frame, vipname, syn=False, src_only=False, key=None):
-    """A VIP packet that must be encapsulated and sent (XDP_TX)."""
+def fwd(name, desc, frame, vipname, syn=False, src_only=False, key=None,
+        rechoose=False):
+    """A VIP packet that must be encapsulated and sent (XDP_TX).
+    rechoose: its flow is recorded on an unusable backend."""
     frame = bytes(frame)
     vid = VIPS[vipname][1]
     tracked = "no_conntrack" not in VIPS[vipname][2]
     sip, dip, sport, dport, proto = key
     h = flow_hash(sip, dip, sport, dport, proto)
-    new = syn or not tracked or key not in flows
+    new = syn or not tracked or key not in flows or rechoose
     if new:
         pick = ring_backend(vipname, src_hash(sip) if src_only else h)
         if tracked:
@@ -203,6 +217,9 @@ def fwd(name, desc, frame, vipname, syn=False, src_only=False, key=None):
 
 
 ct_backend = {}
+for _key, _be, _vip in CONNTRACK:
+    flows.add(_key)
+    ct_backend[_key] = _be
 
 
 def eth(vlan=None, ad=False):
@@ -438,6 +455,24 @@ case("backend_unusable", "ring names an unusable backend: dropped", tcp4("10.0.0
 case("backend_unset", "ring names a backend id that was never written: dropped",
      tcp4("10.0.0.8", 80), D, reasons=["bad_backend"], vip=(11, False))
 
+# --- dead-backend policy (XLB_VIP_F_DEAD_DROP): established packets of a
+# flow recorded on an unusable backend
+DD, DP = "10.0.0.10", "10.0.0.11"
+case("dead_drop_est", "flag set: established packet to an unusable backend is dropped",
+     tcp4(DD, 80, "A"), D, reasons=["backend_unusable"], vip=(14, False))
+case("dead_drop_est_again", "flag set: the entry is kept, so the next packet drops too",
+     tcp4(DD, 80, "PA", payload=b"more"), D, reasons=["backend_unusable"], vip=(14, False))
+fwd("dead_drop_usable", "flag set: a flow on a usable backend keeps it (not the ring's)",
+    tcp4(DD, 80, "A", sport=40001), "deaddrop", key=k4(DD, 80, sport=40001))
+fwd("dead_drop_syn", "flag set: a SYN never uses conntrack: ring pick, recorded anew",
+    tcp4(DD, 80, "S"), "deaddrop", syn=True, key=k4(DD, 80))
+fwd("dead_drop_after_syn", "flag set: after the SYN the flow is on the ring's backend",
+    tcp4(DD, 80, "A"), "deaddrop", key=k4(DD, 80))
+fwd("dead_rechoose_est", "flag clear: established packet to an unusable backend is re-chosen",
+    tcp4(DP, 80, "A"), "deadpick", key=k4(DP, 80), rechoose=True)
+fwd("dead_rechoose_again", "flag clear: the re-choice was recorded: conntrack hit",
+    tcp4(DP, 80, "A"), "deadpick", key=k4(DP, 80))
+
 setup = {
     "seed": SEED,
     "config": {"src4": SRC4_PREFIX, "src4_mask": SRC4_MASK, "src6": SRC6_PREFIX,
@@ -446,6 +481,8 @@ setup = {
                  for i, b in BACKENDS.items()],
     "vips": [{"name": n, "vip": v[0], "id": v[1], "flags": v[2], "ring_size": v[3],
               "fill": v[4]} for n, v in VIPS.items()],
+    "conntrack": [{"src": k[0], "dst": k[1], "sport": k[2], "dport": k[3], "proto": k[4],
+                   "backend": be, "vip": VIPS[v][1]} for k, be, v in CONNTRACK],
     "cases": cases,
 }
 json.dump(setup, sys.stdout, indent=1)

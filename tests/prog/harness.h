@@ -70,6 +70,23 @@ static inline int xt_private_netns(void)
 	return 0;
 }
 
+/*
+ * Stay on the CPU we run on: the data plane keeps per-CPU state (next-hop
+ * cache, flow cache), and a test that expects a cache hit must send its
+ * packets from one CPU.
+ */
+static inline int xt_pin_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
 /* Load the data plane without pins. */
 static inline int xt_load(struct xlb **x, __u32 seed, __u32 conntrack)
 {

@@ -7,6 +7,11 @@
  *  - a flow whose backend became unusable (or was deleted) is re-chosen and
  *    the new choice recorded;
  *  - a conntrack entry recorded for another VIP id is a miss;
+ *  - a CPU's flow cache trusts a connection entry for about a second: a
+ *    change made elsewhere shows after that, not before;
+ *  - the VIP table: a key is found past deleted slots of its chain, a
+ *    deleted key is gone, its slot is reused, and a chain holds at most
+ *    XLB_VIPTAB_PROBES keys;
  *  - the next hop comes from the FIB, is cached per backend for about a
  *    second (a neighbour change shows after expiry), and the route MTU is
  *    enforced from the cache too;
@@ -204,6 +209,114 @@ static bool test_other_vip_entry(void)
 	XT_ASSERT(!publish((__u32[]){ 2 }, 1), "publish");
 	mkframe(&f, c, 4000, false);
 	XT_ASSERT_EQ(send_frame(&f), 2);
+	return true;
+}
+
+static double now_s(void);
+
+static bool test_flow_cache(void)
+{
+	struct xlb_flow_key k = {};
+	struct xlb_flow fl = { .backend_id = 3, .vip_id = 1 };
+	__u32 c = htonl(0xc0000205);
+	struct frame f;
+	double t;
+
+	XT_ASSERT(!publish((__u32[]){ 1 }, 1), "publish");
+	mkframe(&f, c, 5000, true);
+	XT_ASSERT_EQ(send_frame(&f), 1);
+	mkframe(&f, c, 5000, false);
+	XT_ASSERT_EQ(send_frame(&f), 1);
+	/* The entry changes behind this CPU's back (as another CPU or
+	 * userspace could do). */
+	k.family = XLB_AF_INET;
+	k.proto = IPPROTO_TCP;
+	k.src[0] = c;
+	inet_pton(AF_INET, VIP_ADDR, &k.dst[0]);
+	k.sport = htons(5000);
+	k.dport = htons(80);
+	t = now_s();
+	XT_ASSERT(!bpf_map_update_elem(xlb_map_fd(x, XLB_STR(XLB_MAP_CONNTRACK)), &k, &fl, 0),
+		  "rewrite entry");
+	if (now_s() - t < 0.5)
+		XT_ASSERT_EQ(send_frame(&f), 1);	/* from the flow cache */
+	usleep(1300 * 1000);
+	XT_ASSERT_EQ(send_frame(&f), 3);		/* the entry read again */
+	XT_ASSERT_EQ(send_frame(&f), 3);
+	return true;
+}
+
+static void mkframe_to(struct frame *f, __u32 saddr, __u16 sport, __u32 daddr, __u16 dport)
+{
+	mkframe(f, saddr, sport, false);
+	f->ip.daddr = daddr;
+	f->tcp.dest = htons(dport);
+}
+
+static bool test_vip_table(void)
+{
+	enum { N = XLB_VIPTAB_PROBES + 1 };
+	struct xlb_vip_key k[N];
+	struct xlb_vip v = {};
+	struct xlb_config cfg;
+	__u32 home = 0, daddr, c = htonl(0xc0000206), ring[7];
+	__u16 port[N];
+	struct frame f;
+	int n = 0, i, p;
+
+	XT_ASSERT(!xlb_config_get(x, &cfg), "config");
+	inet_pton(AF_INET, "10.0.0.77", &daddr);
+	/* Ports whose keys share one home slot: one chain. */
+	for (p = 1000; p < 65536 && n < N; p++) {
+		struct xlb_vip_key t = { .proto = IPPROTO_TCP, .family = XLB_AF_INET };
+		__u32 h;
+
+		t.addr[0] = daddr;
+		t.port = htons((__u16)p);
+		h = xlb_vip_slot_hash(t.addr, 1, t.port, t.proto) & cfg.vip_mask;
+		if (!n)
+			home = h;
+		if (h != home)
+			continue;
+		k[n] = t;
+		port[n++] = (__u16)p;
+	}
+	XT_ASSERT_EQ(n, N);
+	for (i = 0; i < 7; i++)
+		ring[i] = 2;
+	for (i = 0; i < 3; i++) {
+		v.id = 20 + (__u32)i;
+		XT_ASSERT(!xlb_ring_publish(x, v.id, ring, 7), "publish");
+		XT_ASSERT(!xlb_vip_set(x, &k[i], &v), "add VIP %d", i);
+	}
+	mkframe_to(&f, c, 6000, daddr, port[2]);
+	XT_ASSERT_EQ(send_frame(&f), 2);
+	XT_ASSERT(!xlb_vip_del(x, &k[1]), "delete the middle VIP");
+	mkframe_to(&f, c, 6000, daddr, port[1]);
+	XT_ASSERT_EQ(send_frame(&f), 0);		/* passed: not a VIP now */
+	mkframe_to(&f, c, 6000, daddr, port[2]);
+	XT_ASSERT_EQ(send_frame(&f), 2);		/* found past the deleted slot */
+	v.id = 21;
+	XT_ASSERT(!xlb_vip_set(x, &k[1], &v), "add it again");
+	mkframe_to(&f, c, 6000, daddr, port[1]);
+	XT_ASSERT_EQ(send_frame(&f), 2);
+	/* Fill the chain: XLB_VIPTAB_PROBES keys fit, one more does not. */
+	for (i = 3; i < N; i++) {
+		v.id = 20 + (__u32)i;
+		if (i < N - 1)
+			XT_ASSERT(!xlb_vip_set(x, &k[i], &v), "add VIP %d", i);
+		else
+			XT_ASSERT_EQ(xlb_vip_set(x, &k[i], &v), -ENOSPC);
+	}
+	mkframe_to(&f, c, 6000, daddr, port[N - 2]);
+	XT_ASSERT(!xlb_ring_publish(x, 20 + N - 2, ring, 7), "publish");
+	XT_ASSERT_EQ(send_frame(&f), 2);
+	for (i = 0; i < N - 1; i++) {
+		XT_ASSERT(!xlb_vip_del(x, &k[i]), "delete VIP %d", i);
+		xlb_ring_clear(x, 20 + (__u32)i);
+	}
+	mkframe_to(&f, c, 6000, daddr, port[2]);
+	XT_ASSERT_EQ(send_frame(&f), 0);
 	return true;
 }
 
@@ -608,6 +721,8 @@ int main(void)
 
 	err = xt_private_netns();
 	if (!err)
+		err = xt_pin_cpu();
+	if (!err)
 		err = xt_load(&x, 42, 1 << 21);
 	if (err)
 		goto fail;
@@ -633,6 +748,10 @@ int main(void)
 	xt_report("flow to an unusable backend is re-chosen and recorded", test_unusable_rechosen());
 	xt_report("flow to a deleted backend is re-chosen", test_deleted_rechosen());
 	xt_report("conntrack entry of another VIP id is a miss", test_other_vip_entry());
+	xt_report("flow cache: a changed entry shows after about a second, not before",
+		  test_flow_cache());
+	xt_report("VIP table: chains, deleted slots skipped and reused, at most 8 keys a chain",
+		  test_vip_table());
 	xt_report("deleting VIPs keeps, then removes, the address marker and filter bit",
 		  test_vip_delete());
 	xt_report("VIP ring: anchor and live tables, failure, recovery, drain, only changes published",

@@ -677,6 +677,8 @@ int main(void)
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/xlbtest-lb-%d", (int)getpid());
 	err = xt_private_netns();
 	if (!err)
+		err = xt_pin_cpu();
+	if (!err)
 		err = load_cfg("", "lo", &cfg);
 	if (!err)
 		err = xlb_lb_open(cfg, &lb);

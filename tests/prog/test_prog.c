@@ -194,6 +194,8 @@ static int flag_bits(json_t *flags, __u32 *out)
 			*out |= XLB_VIP_F_HASH_SRC_ONLY;
 		else if (!strcmp(s, "no_conntrack"))
 			*out |= XLB_VIP_F_NO_CONNTRACK;
+		else if (!strcmp(s, "dead_drop"))
+			*out |= XLB_VIP_F_DEAD_DROP;
 		else
 			return -EINVAL;
 	}
@@ -273,6 +275,25 @@ static int setup(json_t *root)
 		if (err)
 			return err;
 	}
+	/* Flows recorded before the cases run (e.g. on a backend that has
+	 * since become unusable). */
+	json_array_foreach(json_object_get(root, "conntrack"), i, e) {
+		struct xlb_flow_key k = {};
+		struct xlb_flow f = {};
+		__u32 d[4];
+
+		if (xlb_addr_parse(json_string_value(json_object_get(e, "src")), k.src, &fam) ||
+		    xlb_addr_parse(json_string_value(json_object_get(e, "dst")), d, &k.family))
+			return -EINVAL;
+		memcpy(k.dst, d, sizeof(k.dst));
+		k.sport = htons((__u16)json_integer_value(json_object_get(e, "sport")));
+		k.dport = htons((__u16)json_integer_value(json_object_get(e, "dport")));
+		k.proto = (__u8)json_integer_value(json_object_get(e, "proto"));
+		f.backend_id = (__u32)json_integer_value(json_object_get(e, "backend"));
+		f.vip_id = (__u32)json_integer_value(json_object_get(e, "vip"));
+		if (bpf_map_update_elem(xlb_map_fd(x, XLB_STR(XLB_MAP_CONNTRACK)), &k, &f, BPF_ANY))
+			return -errno;
+	}
 	return 0;
 }
 
@@ -298,6 +319,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err = xt_private_netns();
+	if (!err)
+		err = xt_pin_cpu();
 	if (!err)
 		err = xt_load(&x, (__u32)json_integer_value(json_object_get(root, "seed")), 4096);
 	if (!err)
