@@ -10,6 +10,7 @@
 #include <sys/timerfd.h>
 #include "addr.h"
 #include "hcmgr.h"
+#include "hcpath.h"
 #include "log.h"
 
 #define NEVER	UINT64_MAX
@@ -387,7 +388,8 @@ int xlb_hm_dispatch(struct xlb_hm *hm)
 }
 
 /* The check as configured, as a string: equal strings, same check. */
-static char *signature(const struct xlb_cfg_health *h, __u16 port, const __u32 addr[4], __u8 fam)
+static char *signature(const struct xlb_cfg_health *h, __u32 id, __u16 port, const __u32 addr[4],
+		       __u8 fam)
 {
 	char *s = NULL, *hex;
 	size_t i;
@@ -398,8 +400,8 @@ static char *signature(const struct xlb_cfg_health *h, __u16 port, const __u32 a
 		return NULL;
 	for (i = 0; i < h->payload_len; i++)
 		sprintf(hex + 2 * i, "%02x", (unsigned char)h->payload[i]);
-	n = asprintf(&s, "%u|%u|%u|%08x%08x%08x%08x|%u|%u|%u|%u|%u|%u|%u|%s|%s|%s|%s|%u|%s|%s",
-		     h->type, h->datapath, port, addr[0], addr[1], addr[2], addr[3], fam,
+	n = asprintf(&s, "%u|%u|%u|%u|%08x%08x%08x%08x|%u|%u|%u|%u|%u|%u|%u|%s|%s|%s|%s|%u|%s|%s",
+		     h->type, h->datapath, id, port, addr[0], addr[1], addr[2], addr[3], fam,
 		     h->interval_ms, h->timeout_ms, h->rise, h->fall, h->jitter_pct,
 		     h->backoff_max_ms, h->path ? h->path : "-", h->host ? h->host : "-",
 		     h->expect_status ? h->expect_status : "-",
@@ -432,6 +434,8 @@ static int target_add(struct xlb_hm *hm, const struct xlb_cfg_vip *cv,
 	struct xlb_hc_spec spec = {};
 	struct hm_target *t = NULL;
 	__u16 port = h->port ? h->port : ntohs(cv->key.port);
+	const __u32 *dst;
+	__u8 fam;
 	int ret;
 
 	if (hm->n == hm->cap) {
@@ -458,14 +462,25 @@ static int target_add(struct xlb_hm *hm, const struct xlb_cfg_vip *cv,
 	t->visited = true;
 
 	spec.type = types[h->type];
-	if (b->family == XLB_AF_INET) {
+	/* A data-path probe goes to the VIP, marked so that the egress
+	 * program encapsulates it to this backend as client traffic is. */
+	dst = h->datapath ? cv->key.addr : b->addr;
+	fam = h->datapath ? cv->key.family : b->family;
+	if (h->datapath) {
+		spec.mark = xlb_hc_mark(b->id);
+		if (!spec.mark) {
+			ret = -ERANGE;	/* an id beyond the mark's bits */
+			goto err;
+		}
+	}
+	if (fam == XLB_AF_INET) {
 		spec.addr.v4.sin_family = AF_INET;
 		spec.addr.v4.sin_port = htons(port);
-		spec.addr.v4.sin_addr.s_addr = b->addr[0];
+		spec.addr.v4.sin_addr.s_addr = dst[0];
 	} else {
 		spec.addr.v6.sin6_family = AF_INET6;
 		spec.addr.v6.sin6_port = htons(port);
-		memcpy(&spec.addr.v6.sin6_addr, b->addr, 16);
+		memcpy(&spec.addr.v6.sin6_addr, dst, 16);
 	}
 	spec.interval_ms = h->interval_ms;
 	spec.timeout_ms = h->timeout_ms;
@@ -553,7 +568,8 @@ int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 				b->hc_id = -1;
 				continue;	/* a target left unvisited goes below */
 			}
-			sig = signature(h, port, cb->addr, cb->family);
+			/* A data-path probe names the backend by its id. */
+			sig = signature(h, h->datapath ? b->id : 0, port, cb->addr, cb->family);
 			if (!sig) {
 				ret = -ENOMEM;
 				continue;
@@ -689,4 +705,22 @@ void xlb_hm_get_stats(const struct xlb_hm *hm, struct xlb_hm_stats *st)
 {
 	*st = hm->st;
 	st->holding = hm->holding;
+}
+
+bool xlb_hm_needs_datapath(const struct xlb_cfg *cfg)
+{
+	__u32 i, j;
+
+	for (i = 0; i < cfg->n_vips; i++) {
+		const struct xlb_cfg_vip *v = &cfg->vips[i];
+
+		for (j = 0; j < v->n_backends; j++) {
+			const struct xlb_cfg_health *h = v->backends[j].has_health ?
+							 &v->backends[j].health : &v->health;
+
+			if (h->type != XLB_CFG_HC_NONE && h->datapath)
+				return true;
+		}
+	}
+	return false;
 }

@@ -58,4 +58,8 @@ struct xlb_hc *xlb_hm_engine(const struct xlb_hm *hm);
 
 void xlb_hm_get_stats(const struct xlb_hm *hm, struct xlb_hm_stats *st);
 
+/* True if @cfg has a data-path check (a VIP's or a backend's): the probe
+ * encapsulator (hcpath.h) must then be attached to the interfaces. */
+bool xlb_hm_needs_datapath(const struct xlb_cfg *cfg);
+
 #endif /* XLB_HCMGR_H */

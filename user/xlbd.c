@@ -26,6 +26,7 @@
 #include "config.h"
 #include "ctlsock.h"
 #include "hcmgr.h"
+#include "hcpath.h"
 #include "lb.h"
 #include "log.h"
 #include "metrics.h"
@@ -44,6 +45,7 @@ struct daemon {
 	struct xlb_api api;
 	struct xlb_ctl *ctl;
 	struct xlb_hm *hm;		/* health checks */
+	struct xlb_hcpath *hcpath;	/* data-path probe encapsulator, once needed */
 	json_t *ifaces;			/* status: [{name, mode, link_id, adopted}] */
 	struct xlb_metrics_src msrc;	/* what /metrics renders (.hc: the health engine) */
 	struct xlb_metrics *metrics;
@@ -165,8 +167,20 @@ static json_t *status_extra(void *ctx)
 static void applied(void *ctx, const struct xlb_cfg *cfg)
 {
 	struct daemon *dm = ctx;
-	int ret = xlb_hm_sync(dm->hm, cfg);
+	__u32 i;
+	int ret;
 
+	/* Data-path probes leave through the interfaces' egress program;
+	 * attaching again replaces it (a restarted daemon's). */
+	if (!dm->hcpath && xlb_hm_needs_datapath(cfg)) {
+		ret = xlb_hcpath_open(cfg->pin_root, &dm->hcpath);
+		for (i = 0; !ret && i < cfg->n_ifaces; i++)
+			ret = xlb_hcpath_attach(dm->hcpath, cfg->ifaces[i].name);
+		if (ret)
+			pr_warn("xlbd: data-path probes: cannot attach the egress program: %s; "
+				"those checks will fail\n", strerror(-ret));
+	}
+	ret = xlb_hm_sync(dm->hm, cfg);
 	if (ret)
 		pr_warn("xlbd: health checks: %s\n", strerror(-ret));
 }
@@ -208,6 +222,10 @@ static void detach_all(struct daemon *dm)
 
 		if (err && err != -ENOENT)
 			pr_warn("xlbd: detach %s: %s\n", dm->api.cfg->ifaces[i].name, strerror(-err));
+		err = xlb_hcpath_detach(dm->api.cfg->ifaces[i].name);
+		if (err && err != -ENOENT)
+			pr_warn("xlbd: detach the probe encapsulator from %s: %s\n",
+				dm->api.cfg->ifaces[i].name, strerror(-err));
 	}
 }
 
@@ -468,6 +486,7 @@ out:
 	xlb_metrics_src_release(&dm.msrc);
 	xlb_ctl_close(dm.ctl);
 	xlb_hm_close(dm.hm);
+	xlb_hcpath_close(dm.hcpath);
 	if (ep >= 0)
 		close(ep);
 	if (sfd >= 0)

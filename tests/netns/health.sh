@@ -259,6 +259,8 @@ hc_teardown() {
 	fi
 	hc_mode be1 ok
 	hc_mode be2 ok
+	nsx "$NS_B1" ip addr add "$VIP4/32" dev lo 2>/dev/null
+	return 0
 }
 
 # Kill a backend's server: down within the configured bounds; new
@@ -559,9 +561,41 @@ _health_latency() {
 	hc_finish
 }
 
+# Data-path probes through xlbd: the probe goes to the VIP, encapsulated
+# to each backend as client traffic is.  Without the VIP on its lo, a
+# backend fails its check although its own address still answers.
+_health_datapath() {
+	local vip="$VIP4:$HC_PORT/tcp" out
+
+	hc_setup || return 1
+	# Locally sent probes carry a partial checksum that veth would hand
+	# on unfinished (a NIC finishes it).
+	nsx "$NS_L" ethtool -K lv tx off >/dev/null || { MSG="ethtool -K lv tx off"; return 1; }
+	hc_config "{\"vip\": \"$vip\",
+	  \"health\": {\"type\": \"tcp\", \"datapath\": true, \"interval_ms\": 200,
+	               \"timeout_ms\": 150, \"rise\": 2, \"fall\": 2},
+	  \"backends\": [{\"address\": \"$B14\"}, {\"address\": \"$B24\"}]}"
+	xlbd_start || return 1
+	hc_wait "$vip" "$B14" up 5 >/dev/null && hc_wait "$vip" "$B24" up 5 >/dev/null ||
+		{ MSG="backends not up through the data path: $(tail -n3 "$TMP/xlbd.log")"; return 1; }
+	nsx "$NS_L" tc filter show dev lv egress | grep -q "handle 0x584c" ||
+		{ MSG="no probe encapsulator on lv egress"; return 1; }
+	nsx "$NS_B1" ip addr del "$VIP4/32" dev lo || { MSG="ip addr del"; return 1; }
+	out=$(hc_wait "$vip" "$B14" down 5) || { MSG="be1 without the VIP not down: $out"; return 1; }
+	log "be1 without the VIP on lo: down after $out ms ($(hc_field "$vip" "$B14" 'b["health"].get("last_result", "")'))"
+	nsx "$NS_L" "$PY" -c "import socket; socket.create_connection(('$B14', $HC_PORT), timeout=2).close()" ||
+		{ MSG="be1's own address does not answer"; return 1; }
+	[ "$(hc_field "$vip" "$B24" 'b["health"]["state"]')" = up ] || { MSG="be2 went down too"; return 1; }
+	nsx "$NS_B1" ip addr add "$VIP4/32" dev lo || { MSG="ip addr add"; return 1; }
+	out=$(hc_wait "$vip" "$B14" up 5) || { MSG="be1 with the VIP back not up: $out"; return 1; }
+	hc_finish || return 1
+	! nsx "$NS_L" tc filter show dev lv egress | grep -q "handle 0x584c" ||
+		{ MSG="probe encapsulator left on lv after detach"; return 1; }
+}
+
 for t in health_kill health_http_udp health_flap health_drain health_all_down health_restart \
-	health_latency; do
+	health_latency health_datapath; do
 	eval "test_$t() { local rc; _$t; rc=\$?; hc_teardown; return \$rc; }"
 done
 HEALTH_TESTS=(health_kill health_http_udp health_flap health_drain health_all_down health_restart
-	health_latency)
+	health_latency health_datapath)
