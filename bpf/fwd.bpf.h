@@ -6,11 +6,11 @@
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 #include "csum.bpf.h"
+#include "outer.bpf.h"
 #include "stats.bpf.h"
 
 #define AF_INET_	2
 #define AF_INET6_	10
-#define OUTER_TTL	64
 
 struct nexthop {
 	__u32 ifindex;
@@ -122,51 +122,22 @@ static __always_inline int encap(struct xdp_md *ctx, const struct pkt *p,
 {
 	__u32 olen = be->family == XLB_AF_INET ? sizeof(struct iphdr) :
 						  sizeof(struct ipv6hdr);
-	__u8 inner = p->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	struct outer_in in = {
+		.proto = p->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6,
+		.tos = p->tos,
+		.df = p->df,
+		.len = (__u16)p->l3_len,
+	};
 	struct ethhdr *eth;
-	void *data, *end;
 
 	if (bpf_xdp_adjust_head(ctx, (int)p->l3_off - (int)(sizeof(*eth) + olen)))
 		return -1;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	eth = data;
-	if (be->family == XLB_AF_INET) {
-		struct iphdr *o = (void *)(eth + 1);
-
-		if ((void *)(o + 1) > end)
-			return -1;
-		__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
-		eth->h_proto = bpf_htons(ETH_P_IP);
-		*(__u8 *)o = 0x45;
-		o->tos = p->tos;
-		o->tot_len = bpf_htons(p->l3_len + sizeof(*o));
-		o->id = 0;
-		o->frag_off = p->df ? bpf_htons(IP_DF_) : 0;
-		o->ttl = OUTER_TTL;
-		o->protocol = inner;
-		o->check = 0;
-		o->saddr = src[0];
-		o->daddr = be->addr[0];
-		o->check = ipv4_csum(o);
-	} else {
-		struct ipv6hdr *o = (void *)(eth + 1);
-
-		if ((void *)(o + 1) > end)
-			return -1;
-		__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
-		eth->h_proto = bpf_htons(ETH_P_IPV6);
-		*(__u32 *)o = bpf_htonl(6U << 28 | (__u32)p->tos << 20 |
-					(hash & 0xfffff));
-		o->payload_len = bpf_htons(p->l3_len);
-		o->nexthdr = inner;
-		o->hop_limit = OUTER_TTL;
-		__builtin_memcpy(&o->saddr, src, 16);
-		__builtin_memcpy(&o->daddr, be->addr, 16);
-	}
-	return 0;
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	return outer_write(eth, (void *)(long)ctx->data_end, be->family, be->addr, src, &in, hash);
 }
 
 #endif /* XLB_FWD_BPF_H */

@@ -25,11 +25,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <xlb/xlb.h>
-#include "csum.bpf.h"
+#include "outer.bpf.h"
 
 #define AF_INET_	2
 #define AF_INET6_	10
-#define OUTER_TTL	64
 #define IP_DF_		0x4000
 
 /* The data plane's own maps, adopted from its pins by userspace
@@ -130,42 +129,17 @@ static __always_inline int read_inner(struct __sk_buff *skb, struct inner *in)
 static __always_inline int write_outer(struct __sk_buff *skb, const struct xlb_backend *be,
 				       const struct inner *in, const __u32 *src, __u32 hash)
 {
-	void *data = (void *)(long)skb->data;
-	void *end = (void *)(long)skb->data_end;
-	__u8 proto = in->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	struct ethhdr *eth = data;
+	struct outer_in o = {
+		.proto = in->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6,
+		.tos = in->tos,
+		.df = in->df,
+		.len = (__u16)in->len,
+	};
+	struct ethhdr *eth = (void *)(long)skb->data;
 
-	if (be->family == XLB_AF_INET) {
-		struct iphdr *o = (void *)(eth + 1);
-
-		if ((void *)(o + 1) > end)
-			return -1;
-		eth->h_proto = bpf_htons(ETH_P_IP);
-		*(__u8 *)o = 0x45;
-		o->tos = in->tos;
-		o->tot_len = bpf_htons(in->len + sizeof(*o));
-		o->id = 0;
-		o->frag_off = in->df ? bpf_htons(IP_DF_) : 0;
-		o->ttl = OUTER_TTL;
-		o->protocol = proto;
-		o->check = 0;
-		o->saddr = src[0];
-		o->daddr = be->addr[0];
-		o->check = ipv4_csum(o);
-	} else {
-		struct ipv6hdr *o = (void *)(eth + 1);
-
-		if ((void *)(o + 1) > end)
-			return -1;
-		eth->h_proto = bpf_htons(ETH_P_IPV6);
-		*(__u32 *)o = bpf_htonl(6U << 28 | (__u32)in->tos << 20 | (hash & 0xfffff));
-		o->payload_len = bpf_htons(in->len);
-		o->nexthdr = proto;
-		o->hop_limit = OUTER_TTL;
-		__builtin_memcpy(&o->saddr, src, 16);
-		__builtin_memcpy(&o->daddr, be->addr, 16);
-	}
-	return 0;
+	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
+		return -1;
+	return outer_write(eth, (void *)(long)skb->data_end, be->family, be->addr, src, &o, hash);
 }
 
 /*
