@@ -10,7 +10,7 @@ PKGS=(
 	linux-libc-dev libjansson-dev libsystemd-dev libcurl4-openssl-dev libmicrohttpd-dev
 	# tests
 	libcmocka-dev python3 python3-scapy iproute2 ethtool procps util-linux iputils-ping
-	curl prometheus
+	curl prometheus openssl
 	# sanitizer runtimes for the userspace tests
 	libasan8 libubsan1
 )

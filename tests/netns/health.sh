@@ -7,7 +7,8 @@
 #
 #   hcserver.py NAME   data on HC_PORT (sends "NAME\n" at once, then
 #                      answers "NAME <bytes>" at EOF), HTTP health on
-#                      HC_HTTP (GET answers as the mode file says), UDP on
+#                      HC_HTTP and HTTPS on HC_HTTPS (GET answers as the
+#                      mode file says), UDP on
 #                      HC_UDP ("ping" -> "pong NAME" unless the mode is
 #                      "silent")
 #   mode file          ok | 500 | alt (200 and 500 in turn) | silent |
@@ -19,6 +20,7 @@
 HC_PORT=9090
 HC_HTTP=9091
 HC_UDP=9092
+HC_HTTPS=9093
 
 hc_scripts() {
 	cat >"$TMP/hcserver.py" <<'EOF'
@@ -98,6 +100,20 @@ def udp_loop(s):
 ds, hs, us = listener(dport, socket.SOCK_STREAM), listener(hport, socket.SOCK_STREAM), \
     listener(uport, socket.SOCK_DGRAM)
 threading.Thread(target=accept_loop, args=(hs, http), daemon=True).start()
+if len(sys.argv) > 7:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[7], sys.argv[8])
+    def https(c):
+        try:
+            c.settimeout(5)
+            c = ctx.wrap_socket(c, server_side=True)
+        except (OSError, ssl.SSLError):
+            c.close()
+            return
+        http(c)
+    threading.Thread(target=accept_loop, args=(listener(int(sys.argv[6]), socket.SOCK_STREAM), https),
+                     daemon=True).start()
 threading.Thread(target=udp_loop, args=(us,), daemon=True).start()
 accept_loop(ds, data)
 EOF
@@ -170,8 +186,9 @@ EOF
 # hc_server NS NAME: (re)start NAME's server in NS.
 hc_server() {
 	ns_spawn "$1" "$TMP/hc-$2.log" 900 "$PY" "$TMP/hcserver.py" "$2" "$TMP/hc-$2.mode" \
-		"$HC_PORT" "$HC_HTTP" "$HC_UDP" &&
-		wait_listen "$1" "$HC_PORT" "health server $2"
+		"$HC_PORT" "$HC_HTTP" "$HC_UDP" "$HC_HTTPS" "$TMP/hc-cert.pem" "$TMP/hc-key.pem" &&
+		wait_listen "$1" "$HC_PORT" "health server $2" &&
+		wait_listen "$1" "$HC_HTTPS" "health server $2 (HTTPS)"
 }
 
 hc_kill() { pkill -KILL -f -- "$TMP/hcserver.py $1 " ; }
@@ -190,6 +207,10 @@ hc_setup() {
 	rm -f "$TMP/xlbd-state.json"
 	HC_LOG0=$(cat "$TMP/xlbd.log" 2>/dev/null | wc -l)
 	[ -f "$TMP/hcserver.py" ] || hc_scripts
+	# A self-signed certificate for the HTTPS checks (CN "xlb-backend").
+	[ -f "$TMP/hc-cert.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+		-subj /CN=xlb-backend -keyout "$TMP/hc-key.pem" -out "$TMP/hc-cert.pem" \
+		>/dev/null 2>&1 || { MSG="openssl req failed"; return 1; }
 	hc_mode be1 ok
 	hc_mode be2 ok
 	pgrep -f -- "$TMP/hcserver.py be1 " >/dev/null || hc_server "$NS_B1" be1 || return 1
@@ -593,9 +614,35 @@ _health_datapath() {
 		{ MSG="probe encapsulator left on lv after detach"; return 1; }
 }
 
+# HTTPS checks: up through TLS, down on HTTP 500; with tls_verify, a
+# self-signed certificate fails the check.
+_health_https() {
+	local vip="$VIP4:$HC_PORT/tcp" out
+
+	hc_setup || return 1
+	hc_config "{\"vip\": \"$vip\",
+	  \"health\": {\"type\": \"https\", \"port\": $HC_HTTPS, \"path\": \"/health\",
+	               \"interval_ms\": 200, \"timeout_ms\": 150, \"rise\": 2, \"fall\": 2},
+	  \"backends\": [{\"address\": \"$B14\"},
+	               {\"address\": \"$B24\", \"health\": {\"tls_verify\": true, \"host\": \"xlb-backend\"}}]}"
+	xlbd_start || return 1
+	out=$(hc_wait "$vip" "$B14" up 5) || { MSG="be1 not up over HTTPS: $out"; return 1; }
+	out=$(hc_wait "$vip" "$B24" down 5) ||
+		{ MSG="be2 with tls_verify and a self-signed certificate: $out"; return 1; }
+	out=$(hc_field "$vip" "$B24" 'b["health"].get("last_result", "")')
+	log "be2 with tls_verify: down ($out)"
+	grep -qi "certificate\|SSL" <<<"$out" || { MSG="tls_verify reason: '$out'"; return 1; }
+	hc_mode be1 500
+	out=$(hc_wait "$vip" "$B14" down 5) || { MSG="HTTPS 500 not detected: $out"; return 1; }
+	log "be1 answering 500 over HTTPS: down after $out ms ($(hc_field "$vip" "$B14" 'b["health"].get("last_result", "")'))"
+	hc_mode be1 ok
+	hc_wait "$vip" "$B14" up 5 >/dev/null || { MSG="be1 not back over HTTPS"; return 1; }
+	hc_finish
+}
+
 for t in health_kill health_http_udp health_flap health_drain health_all_down health_restart \
-	health_latency health_datapath; do
+	health_latency health_datapath health_https; do
 	eval "test_$t() { local rc; _$t; rc=\$?; hc_teardown; return \$rc; }"
 done
 HEALTH_TESTS=(health_kill health_http_udp health_flap health_drain health_all_down health_restart
-	health_latency health_datapath)
+	health_latency health_datapath health_https)
