@@ -483,6 +483,9 @@ setup() {
 		{ TOPO_ERR=${TOPO_ERR:-"veth setup failed"}; return 1; }
 	# Checksums stay partial otherwise and are wrong after XDP (trap 4).
 	nsx "$NS_C" ethtool -K cv tx off || { TOPO_ERR="ethtool -K cv tx off failed"; return 1; }
+	# The same for the health probes xlbd sends from the lb (a NIC would
+	# finish their checksums).
+	nsx "$NS_L" ethtool -K lv tx off || { TOPO_ERR="ethtool -K lv tx off failed"; return 1; }
 	nsx "$NS_C" ip route add default via 10.0.1.1 &&
 		nsx "$NS_L" ip route add default via 10.0.2.1 &&
 		nsx "$NS_R" ip route add "$VIP/32" via 10.0.2.2 || { TOPO_ERR="routes failed"; return 1; }
@@ -528,6 +531,8 @@ write_config() {
   "vips": [
     {
       "vip": "$VIPKEY",
+      "health": { "type": "http", "path": "/", "datapath": true, "interval_ms": 500,
+                  "timeout_ms": 400 },
       "backends": [
         { "address": "${BE_ADDRS[0]}" },
         { "address": "${BE_ADDRS[1]}" },
