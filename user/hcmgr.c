@@ -310,9 +310,11 @@ static void adapt_tick(struct xlb_hm *hm, __u64 now)
 	free(lat);
 }
 
+/* Refresh the dirty VIPs; one that fails stays dirty and is retried a
+ * second later (nothing in the data plane changed for it). */
 static void flush(struct xlb_hm *hm, __u64 now)
 {
-	__u32 i;
+	__u32 i, kept = 0;
 	int ret;
 
 	for (i = 0; i < hm->n_dirty; i++) {
@@ -322,14 +324,16 @@ static void flush(struct xlb_hm *hm, __u64 now)
 		if (!v)
 			continue;
 		ret = xlb_lb_vip_refresh(hm->lb, v, now);
-		if (ret)
-			pr_warn("%s: ring refresh failed: %s\n", vip_name(&v->key, vn, sizeof(vn)),
-				strerror(-ret));
-		else
+		if (!ret) {
 			hm->st.rebuilds++;
+			continue;
+		}
+		pr_warn("%s: ring refresh failed, retrying in 1 s: %s\n",
+			vip_name(&v->key, vn, sizeof(vn)), strerror(-ret));
+		hm->dirty[kept++] = hm->dirty[i];
 	}
-	hm->n_dirty = 0;
-	hm->flush_at = NEVER;
+	hm->n_dirty = kept;
+	hm->flush_at = kept ? now + 1000 : NEVER;
 }
 
 static void arm(struct xlb_hm *hm)
