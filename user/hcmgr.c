@@ -540,7 +540,7 @@ err:
 
 int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 {
-	__u64 now = xlb_lb_now_ms();
+	__u64 now = xlb_lb_now_ms(), bound = 0;
 	__u32 i, j, k;
 	int ret = 0;
 
@@ -616,15 +616,21 @@ int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 	if (!hm->synced) {
 		hm->synced = true;
 		hm->holding = hm->n > 0;
-		hm->hold_until = now + XLB_HM_HOLD_MAX_MS;
-		hm->hold_check_at = now + 100;
-		for (i = 0; i < cfg->n_vips; i++) {
-			const struct xlb_cfg_health *h = &cfg->vips[i].health;
-			__u64 bound = (__u64)h->interval_ms * 2 + h->timeout_ms + 1000;
+		/* Twice the longest interval (its first probe may come as
+		 * late as one interval plus jitter), its timeout, a second
+		 * of slack; never more than XLB_HM_HOLD_MAX_MS. */
+		for (i = 0; i < cfg->n_vips; i++)
+			for (j = 0; j < cfg->vips[i].n_backends; j++) {
+				const struct xlb_cfg_backend *cb = &cfg->vips[i].backends[j];
+				const struct xlb_cfg_health *h = cb->has_health ? &cb->health :
+									 &cfg->vips[i].health;
+				__u64 b = (__u64)h->interval_ms * 2 + h->timeout_ms + 1000;
 
-			if (h->type != XLB_CFG_HC_NONE && now + bound < hm->hold_until)
-				hm->hold_until = now + bound;
-		}
+				if (h->type != XLB_CFG_HC_NONE && b > bound)
+					bound = b;
+			}
+		hm->hold_until = now + (bound < XLB_HM_HOLD_MAX_MS ? bound : XLB_HM_HOLD_MAX_MS);
+		hm->hold_check_at = now + 100;
 	}
 	if (hm->n_dirty)
 		flush(hm, now);	/* configuration changes apply at once */
