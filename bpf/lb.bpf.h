@@ -13,10 +13,10 @@ static __always_inline int vfilter_maybe(const struct pkt *p)
 {
 	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
 	__u32 bit = xlb_vfilter_bit(p->key.dst, nw);
-	__u32 word = bit >> 5;
-	__u32 *w = bpf_map_lookup_elem(&XLB_MAP_VIP_FILTER, &word);
+	__u32 e = bit / (32 * XLB_HOT_WORDS);
+	union xlb_hot *h = bpf_map_lookup_elem(&XLB_MAP_HOT, &e);
 
-	return w && (*w & (1U << (bit & 31)));
+	return h && (h->vfilter[(bit >> 5) % XLB_HOT_WORDS] & (1U << (bit & 31)));
 }
 
 /* Returns 1 when some VIP exists on @p's destination address. */

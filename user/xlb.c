@@ -74,6 +74,18 @@ const char *xlb_reason_kind(int r)
 	return "event";
 }
 
+void xlb_stats_global_fold(struct xlb_global_stats *s)
+{
+	int r;
+
+	for (r = 0; r < XLB_R_MAX; r++) {
+		if (!strcmp(reason_kinds[r], "DROP"))
+			s->verdict[XDP_DROP] += s->reason[r];
+		else if (!strcmp(reason_kinds[r], "PASS"))
+			s->verdict[XDP_PASS] += s->reason[r];
+	}
+}
+
 const char *xlb_verdict_name(int act)
 {
 	static const char *const n[] = { "aborted", "drop", "pass", "tx", "redirect" };
@@ -218,7 +230,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS,
 				 x->max_backends * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_GLOBAL_STATS, (__u32)x->ncpus);
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_HOT, XLB_HOT_GSTATS + (__u32)x->ncpus);
 	x->vip_mask = XLB_VIPTAB_SLOTS(x->max_vips) - 1;
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_TABLE, x->vip_mask + 1);
 	/* A power of two up to the connection table's size. */
@@ -401,16 +413,18 @@ static void marker_key(const struct xlb_vip_key *k, struct xlb_vip_key *m)
 
 static int vfilter_update(struct xlb *x, __u32 bit, bool set)
 {
-	int fd = MAP_FD(x, XLB_MAP_VIP_FILTER);
-	__u32 word = bit >> 5, w;
+	int fd = MAP_FD(x, XLB_MAP_HOT);
+	__u32 e = bit / (32 * XLB_HOT_WORDS), *w;
+	union xlb_hot h;
 
-	if (bpf_map_lookup_elem(fd, &word, &w))
+	if (bpf_map_lookup_elem(fd, &e, &h))
 		return -errno;
+	w = &h.vfilter[(bit >> 5) % XLB_HOT_WORDS];
 	if (set)
-		w |= 1U << (bit & 31);
+		*w |= 1U << (bit & 31);
 	else
-		w &= ~(1U << (bit & 31));
-	return sys_err(bpf_map_update_elem(fd, &word, &w, BPF_ANY));
+		*w &= ~(1U << (bit & 31));
+	return sys_err(bpf_map_update_elem(fd, &e, &h, BPF_ANY));
 }
 
 static int vip_key_check(const struct xlb_vip_key *k)
@@ -820,23 +834,26 @@ static int flat_zero(struct xlb *x, int fd, __u32 max, __u32 id, size_t stride)
 
 #define NWORDS(t) (sizeof(t) / sizeof(__u64))
 
-/* The global counters are a plain array with one entry per CPU. */
+/* The global counters: one entry per CPU in the hot map, after the VIP
+ * filter (union xlb_hot). */
 int xlb_stats_global(struct xlb *x, struct xlb_global_stats *out)
 {
-	int fd = MAP_FD(x, XLB_MAP_GLOBAL_STATS);
-	struct xlb_global_stats g;
-	__u32 cpu;
+	int fd = MAP_FD(x, XLB_MAP_HOT);
+	union xlb_hot h;
+	__u32 cpu, k;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	for (cpu = 0; cpu < (__u32)x->ncpus; cpu++) {
-		if (bpf_map_lookup_elem(fd, &cpu, &g))
+		k = XLB_HOT_GSTATS + cpu;
+		if (bpf_map_lookup_elem(fd, &k, &h))
 			return -errno;
 		for (i = 0; i < XLB_VERDICT_SLOTS; i++)
-			out->verdict[i] += g.verdict[i];
+			out->verdict[i] += h.g.verdict[i];
 		for (i = 0; i < XLB_REASON_SLOTS; i++)
-			out->reason[i] += g.reason[i];
+			out->reason[i] += h.g.reason[i];
 	}
+	xlb_stats_global_fold(out);
 	return 0;
 }
 

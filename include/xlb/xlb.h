@@ -26,12 +26,11 @@
 #define XLB_MAP_RINGS		xlb_rings_v1
 #define XLB_MAP_ANCHORS		xlb_anchors_v1
 #define XLB_MAP_CONNTRACK	xlb_conntrack_v2
-#define XLB_MAP_GLOBAL_STATS	xlb_gstats_v2
 #define XLB_MAP_VIP_STATS	xlb_vstats_v2
 #define XLB_MAP_BACKEND_STATS	xlb_bstats_v2
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
 #define XLB_MAP_CONFIG		xlb_config_v2
-#define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
+#define XLB_MAP_HOT		xlb_hot_v1	/* VIP filter + global counters */
 #define XLB_MAP_VIP_TABLE	xlb_viptab_v1
 #define XLB_MAP_FLOW_CACHE	xlb_flowcache_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
@@ -247,10 +246,10 @@ struct xlb_backend_pcpu {
 /*
  * Global counters.  X(name, kind): kind is DROP for drop reasons, PASS for
  * reasons a packet went to the kernel, EVENT for other events.  Every drop
- * increments exactly one DROP reason.  The map is a plain array with one
- * struct xlb_global_stats per possible CPU, indexed by CPU id: small enough
- * to be kmalloc'd, so that counting does not touch a vmalloc'd per-CPU page
- * (docs/performance.md).
+ * increments exactly one DROP reason.  Each possible CPU has one struct
+ * xlb_global_stats in the hot map (union xlb_hot), at entry
+ * XLB_HOT_GSTATS + CPU id: a plain array, so that counting does not touch a
+ * vmalloc'd per-CPU page (docs/performance.md).
  */
 #define XLB_REASONS(X)						\
 	X(NOT_IP, PASS)		/* neither IPv4 nor IPv6 (ARP...) */	\
@@ -290,6 +289,24 @@ enum xlb_reason {
 struct xlb_global_stats {
 	__u64 verdict[XLB_VERDICT_SLOTS];	/* packets per XDP action */
 	__u64 reason[XLB_REASON_SLOTS];		/* packets per enum xlb_reason */
+};
+
+/*
+ * The hot map (XLB_MAP_HOT): the VIP filter and the global counters in one
+ * plain array, so that a packet that is not for a VIP reads a single map
+ * (each distinct map costs a cold first read; docs/performance.md).
+ * Entries 0 .. XLB_HOT_FILTER_ENTRIES - 1 hold the filter: word w of the
+ * bitmap (bits 32w .. 32w + 31) is vfilter[w % XLB_HOT_WORDS] of entry
+ * w / XLB_HOT_WORDS.  Entry XLB_HOT_GSTATS + cpu holds that CPU's global
+ * counters.  Userspace sizes the map to XLB_HOT_GSTATS + possible CPUs.
+ */
+#define XLB_HOT_WORDS		64	/* filter words per entry (2048 bits) */
+#define XLB_HOT_FILTER_ENTRIES	(XLB_VFILTER_WORDS / XLB_HOT_WORDS)
+#define XLB_HOT_GSTATS		XLB_HOT_FILTER_ENTRIES	/* first CPU's counters */
+
+union xlb_hot {
+	__u32 vfilter[XLB_HOT_WORDS];	/* filter entries: bitmap words, HBO */
+	struct xlb_global_stats g;	/* counter entries */
 };
 
 /* Config flags */
@@ -376,6 +393,8 @@ _Static_assert(sizeof(struct xlb_nh_cache) == 32, "xlb_nh_cache layout");
 _Static_assert(sizeof(struct xlb_be_cache) == 32, "xlb_be_cache layout");
 _Static_assert(sizeof(struct xlb_backend_pcpu) == 96, "xlb_backend_pcpu layout");
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
+_Static_assert(sizeof(union xlb_hot) == 320, "xlb_hot layout");
+_Static_assert(XLB_HOT_FILTER_ENTRIES * XLB_HOT_WORDS == XLB_VFILTER_WORDS, "xlb_hot filter");
 _Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_flow_slot) == 64, "xlb_flow_slot layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");

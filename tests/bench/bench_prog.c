@@ -407,6 +407,36 @@ static int same_map(struct bench *b, const struct bpf_map *m)
 }
 
 /*
+ * A build from before the hot map (union xlb_hot) has the VIP filter in a
+ * map of its own, one u32 word per entry, which stays private: give it the
+ * current filter's words, so that it sees the same VIPs.
+ */
+static int compare_old_filter(struct bench *b, struct bpf_object *obj)
+{
+	int hfd = xlb_map_fd(b->x, XLB_STR(XLB_MAP_HOT)), fd;
+	struct bpf_map *m;
+	union xlb_hot h;
+	__u32 e, i, w;
+
+	bpf_object__for_each_map(m, obj) {
+		if (strncmp(bpf_map__name(m), "xlb_vfilter_", 12) ||
+		    bpf_map__value_size(m) != sizeof(__u32))
+			continue;
+		fd = bpf_map__fd(m);
+		for (e = 0; e < XLB_HOT_FILTER_ENTRIES; e++) {
+			if (bpf_map_lookup_elem(hfd, &e, &h))
+				return -errno;
+			for (i = 0; i < XLB_HOT_WORDS; i++) {
+				w = e * XLB_HOT_WORDS + i;
+				if (bpf_map_update_elem(fd, &w, &h.vfilter[i], BPF_ANY))
+					return -errno;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
  * --compare NAME=OBJECT: load another build of xlb.bpf.o on the bench's own
  * maps (matched by name; maps it alone has stay private), to be timed in
  * the same rounds as the current build.
@@ -449,6 +479,14 @@ static int compare_load(struct bench *b, char *spec)
 			continue;
 		}
 		fd = same_map(b, m);
+		/* Before the hot map, the global counters had a map of their
+		 * own, one entry per CPU: size it as its build did, so that
+		 * the build counts as it would in production. */
+		if (fd < 0 && !strncmp(bpf_map__name(m), "xlb_gstats_", 11) &&
+		    bpf_map__set_max_entries(m, (__u32)libbpf_num_possible_cpus())) {
+			pr_warn("bench: %s: cannot size %s\n", eq + 1, bpf_map__name(m));
+			return -EINVAL;
+		}
 		if (fd >= 0 && bpf_map__reuse_fd(m, fd)) {
 			err = -errno;
 			pr_warn("bench: %s: map %s does not fit the current layout\n",
@@ -459,6 +497,11 @@ static int compare_load(struct bench *b, char *spec)
 	err = bpf_object__load(pr->obj);
 	if (err) {
 		pr_warn("bench: cannot load %s: %s\n", eq + 1, strerror(-err));
+		return err;
+	}
+	err = compare_old_filter(b, pr->obj);
+	if (err) {
+		pr_warn("bench: %s: cannot fill its VIP filter: %s\n", eq + 1, strerror(-err));
 		return err;
 	}
 	prog = bpf_object__find_program_by_name(pr->obj, "xlb_xdp");
