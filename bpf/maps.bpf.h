@@ -29,8 +29,8 @@ struct {
 	__uint(max_entries, XLB_VIPTAB_SLOTS(XLB_DEF_MAX_VIPS));
 } XLB_MAP_VIP_TABLE SEC(".maps");
 
-/* The VIP filter's bitmap, then each CPU's global counters; see union
- * xlb_hot.  Userspace sets the size. */
+/* The VIP filter's bitmap, the config, then each CPU's global counters;
+ * see union xlb_hot.  Userspace sets the size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
@@ -113,11 +113,5 @@ struct {
 	__uint(max_entries, XLB_DEVMAP_SIZE);
 } XLB_MAP_DEVMAP SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xlb_config);
-	__uint(max_entries, 1);
-} XLB_MAP_CONFIG SEC(".maps");
 
 #endif /* XLB_MAPS_BPF_H */

@@ -176,6 +176,16 @@ static void config_defaults(struct xlb_config *c)
 	inet_pton(AF_INET6, "fd00:786c:6200::", c->src6);
 }
 
+/* The config is the hot map's entry XLB_HOT_CONFIG; the rest of the entry
+ * stays zero. */
+static int config_write(struct xlb *x, const struct xlb_config *c)
+{
+	union xlb_hot h = { .cfg = *c };
+	__u32 k = XLB_HOT_CONFIG;
+
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_HOT), &k, &h, BPF_ANY));
+}
+
 int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 {
 	const char *root = opts->pin_root ? opts->pin_root : XLB_PIN_ROOT_DEFAULT;
@@ -281,8 +291,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 		config_defaults(&cfg);
 	/* The seed comes from this load, not from an earlier one. */
 	config_own(x, &cfg, cfg.be_gen);
-	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &(__u32){ 0 }, &cfg,
-					  BPF_ANY));
+	err = config_write(x, &cfg);
 	if (err)
 		goto out;
 	*out = x;
@@ -598,15 +607,15 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
  */
 static int be_gen_bump(struct xlb *x)
 {
-	int fd = MAP_FD(x, XLB_MAP_CONFIG);
 	struct xlb_config c;
-	__u32 zero = 0;
+	int err;
 
-	if (bpf_map_lookup_elem(fd, &zero, &c))
-		return -errno;
+	err = xlb_config_get(x, &c);
+	if (err)
+		return err;
 	if (!++c.be_gen)
 		c.be_gen = 1;
-	return sys_err(bpf_map_update_elem(fd, &zero, &c, BPF_ANY));
+	return config_write(x, &c);
 }
 
 int xlb_backend_set(struct xlb *x, __u32 id, const struct xlb_backend *b)
@@ -759,23 +768,27 @@ out:
 
 int xlb_config_get(struct xlb *x, struct xlb_config *c)
 {
-	__u32 zero = 0;
+	__u32 k = XLB_HOT_CONFIG;
+	union xlb_hot h;
 
-	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c));
+	if (bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_HOT), &k, &h))
+		return -errno;
+	*c = h.cfg;
+	return 0;
 }
 
 /* The seed, the backends generation, the counter block sizes and hz are
  * libxlb's: whatever @c holds there, the current ones are kept. */
 int xlb_config_set(struct xlb *x, const struct xlb_config *c)
 {
-	int fd = MAP_FD(x, XLB_MAP_CONFIG);
 	struct xlb_config cur, nc = *c;
-	__u32 zero = 0;
+	int err;
 
-	if (bpf_map_lookup_elem(fd, &zero, &cur))
-		return -errno;
+	err = xlb_config_get(x, &cur);
+	if (err)
+		return err;
 	config_own(x, &nc, cur.be_gen);
-	return sys_err(bpf_map_update_elem(fd, &zero, &nc, BPF_ANY));
+	return config_write(x, &nc);
 }
 
 int xlb_devmap_add(struct xlb *x, __u32 ifindex)

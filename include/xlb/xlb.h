@@ -29,8 +29,7 @@
 #define XLB_MAP_VIP_STATS	xlb_vstats_v2
 #define XLB_MAP_BACKEND_STATS	xlb_bstats_v2
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
-#define XLB_MAP_CONFIG		xlb_config_v2
-#define XLB_MAP_HOT		xlb_hot_v1	/* VIP filter + global counters */
+#define XLB_MAP_HOT		xlb_hot_v1	/* VIP filter, config, global counters */
 #define XLB_MAP_VIP_TABLE	xlb_viptab_v1
 #define XLB_MAP_FLOW_CACHE	xlb_flowcache_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
@@ -291,23 +290,6 @@ struct xlb_global_stats {
 	__u64 reason[XLB_REASON_SLOTS];		/* packets per enum xlb_reason */
 };
 
-/*
- * The hot map (XLB_MAP_HOT): the VIP filter and the global counters in one
- * plain array, so that a packet that is not for a VIP reads a single map
- * (each distinct map costs a cold first read; docs/performance.md).
- * Entries 0 .. XLB_HOT_FILTER_ENTRIES - 1 hold the filter: word w of the
- * bitmap (bits 32w .. 32w + 31) is vfilter[w % XLB_HOT_WORDS] of entry
- * w / XLB_HOT_WORDS.  Entry XLB_HOT_GSTATS + cpu holds that CPU's global
- * counters.  Userspace sizes the map to XLB_HOT_GSTATS + possible CPUs.
- */
-#define XLB_HOT_WORDS		64	/* filter words per entry (2048 bits) */
-#define XLB_HOT_FILTER_ENTRIES	(XLB_VFILTER_WORDS / XLB_HOT_WORDS)
-#define XLB_HOT_GSTATS		XLB_HOT_FILTER_ENTRIES	/* first CPU's counters */
-
-union xlb_hot {
-	__u32 vfilter[XLB_HOT_WORDS];	/* filter entries: bitmap words, HBO */
-	struct xlb_global_stats g;	/* counter entries */
-};
 
 /* Config flags */
 #define XLB_CFG_F_STATIC_NH	(1U << 0) /* static next hop is configured */
@@ -335,6 +317,28 @@ struct xlb_config {
 	__u32 hz;		/* HBO; kernel jiffies per second */
 	__u32 vip_mask;		/* HBO; slots of xlb_viptab - 1 */
 	__u32 flow_mask;	/* HBO; flow cache slots per CPU - 1 */
+};
+
+/*
+ * The hot map (XLB_MAP_HOT): the VIP filter and the global counters in one
+ * plain array with the runtime configuration, so that a packet that is not
+ * for a VIP reads a single map, and a forwarded one one map fewer (each
+ * distinct map costs a cold first read; docs/performance.md).
+ * Entries 0 .. XLB_HOT_FILTER_ENTRIES - 1 hold the filter: word w of the
+ * bitmap (bits 32w .. 32w + 31) is vfilter[w % XLB_HOT_WORDS] of entry
+ * w / XLB_HOT_WORDS.  Entry XLB_HOT_CONFIG holds struct xlb_config (the rest
+ * of the entry zero).  Entry XLB_HOT_GSTATS + cpu holds that CPU's global
+ * counters.  Userspace sizes the map to XLB_HOT_GSTATS + possible CPUs.
+ */
+#define XLB_HOT_WORDS		64	/* filter words per entry (2048 bits) */
+#define XLB_HOT_FILTER_ENTRIES	(XLB_VFILTER_WORDS / XLB_HOT_WORDS)
+#define XLB_HOT_CONFIG		XLB_HOT_FILTER_ENTRIES	/* the config entry */
+#define XLB_HOT_GSTATS		(XLB_HOT_CONFIG + 1)	/* first CPU's counters */
+
+union xlb_hot {
+	__u32 vfilter[XLB_HOT_WORDS];	/* filter entries: bitmap words, HBO */
+	struct xlb_config cfg;		/* the config entry */
+	struct xlb_global_stats g;	/* counter entries */
 };
 
 /*

@@ -407,11 +407,12 @@ static int same_map(struct bench *b, const struct bpf_map *m)
 }
 
 /*
- * A build from before the hot map (union xlb_hot) has the VIP filter in a
- * map of its own, one u32 word per entry, which stays private: give it the
- * current filter's words, so that it sees the same VIPs.
+ * A build from before the hot map (union xlb_hot) has the VIP filter and the
+ * config in maps of their own, which stay private: give them the current
+ * filter's words (one u32 word per entry there) and the current config, so
+ * that it sees the same VIPs and settings.
  */
-static int compare_old_filter(struct bench *b, struct bpf_object *obj)
+static int compare_old_maps(struct bench *b, struct bpf_object *obj)
 {
 	int hfd = xlb_map_fd(b->x, XLB_STR(XLB_MAP_HOT)), fd;
 	struct bpf_map *m;
@@ -419,10 +420,19 @@ static int compare_old_filter(struct bench *b, struct bpf_object *obj)
 	__u32 e, i, w;
 
 	bpf_object__for_each_map(m, obj) {
+		fd = bpf_map__fd(m);
+		if (!strncmp(bpf_map__name(m), "xlb_config_", 11) &&
+		    bpf_map__value_size(m) == sizeof(struct xlb_config)) {
+			e = XLB_HOT_CONFIG;
+			w = 0;
+			if (bpf_map_lookup_elem(hfd, &e, &h) ||
+			    bpf_map_update_elem(fd, &w, &h.cfg, BPF_ANY))
+				return -errno;
+			continue;
+		}
 		if (strncmp(bpf_map__name(m), "xlb_vfilter_", 12) ||
 		    bpf_map__value_size(m) != sizeof(__u32))
 			continue;
-		fd = bpf_map__fd(m);
 		for (e = 0; e < XLB_HOT_FILTER_ENTRIES; e++) {
 			if (bpf_map_lookup_elem(hfd, &e, &h))
 				return -errno;
@@ -499,7 +509,7 @@ static int compare_load(struct bench *b, char *spec)
 		pr_warn("bench: cannot load %s: %s\n", eq + 1, strerror(-err));
 		return err;
 	}
-	err = compare_old_filter(b, pr->obj);
+	err = compare_old_maps(b, pr->obj);
 	if (err) {
 		pr_warn("bench: %s: cannot fill its VIP filter: %s\n", eq + 1, strerror(-err));
 		return err;
@@ -1160,6 +1170,8 @@ int main(int argc, char **argv)
 		b.fib = 0;
 		b.fib_why = "bpf_fib_lookup did not give the next hop: see the warnings";
 		err = fallback_config(&b);
+		for (i = PR_NBASE; !err && i < b.nprogs; i++)
+			err = compare_old_maps(&b, b.progs[i].obj);
 		err = err ?: verify(&b);
 	}
 	if (err)
