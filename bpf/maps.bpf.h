@@ -21,16 +21,9 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } XLB_MAP_VIPS SEC(".maps");
 
-/* The data plane's VIP table; see struct xlb_vip_slot. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xlb_vip_slot);
-	__uint(max_entries, XLB_VIPTAB_SLOTS(XLB_DEF_MAX_VIPS));
-} XLB_MAP_VIP_TABLE SEC(".maps");
-
-/* The VIP filter's bitmap, the config, then each CPU's global counters;
- * see union xlb_hot.  Userspace sets the size. */
+/* The VIP filter's bitmap, the config, each CPU's global counters, then
+ * the VIP table (struct xlb_vip_slot); see union xlb_hot.  Userspace sets
+ * the size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);

@@ -32,6 +32,7 @@ struct xlb {
 	__u32 hz;			/* kernel jiffies per second */
 	__u32 vip_mask;			/* VIP table slots - 1 */
 	__u32 flow_mask;		/* flow cache slots per CPU - 1 */
+	__u32 hot_viptab;		/* first VIP table entry of the hot map */
 	int ncpus;
 	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
 	int nlinks;
@@ -165,6 +166,7 @@ static void config_own(const struct xlb *x, struct xlb_config *c, __u32 gen)
 	c->hz = x->hz;
 	c->vip_mask = x->vip_mask;
 	c->flow_mask = x->flow_mask;
+	c->hot_viptab = x->hot_viptab;
 }
 
 static void config_defaults(struct xlb_config *c)
@@ -240,9 +242,11 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS,
 				 x->max_backends * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_HOT, XLB_HOT_GSTATS + (__u32)x->ncpus);
+
 	x->vip_mask = XLB_VIPTAB_SLOTS(x->max_vips) - 1;
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_TABLE, x->vip_mask + 1);
+	x->hot_viptab = XLB_HOT_GSTATS + (__u32)x->ncpus;
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_HOT,
+				 x->hot_viptab + XLB_HOT_VIPTAB_ENTRIES(x->max_vips));
 	/* A power of two up to the connection table's size. */
 	for (x->flow_mask = 1; x->flow_mask < XLB_FLOW_CACHE_MAX && x->flow_mask < nct;)
 		x->flow_mask <<= 1;
@@ -447,6 +451,33 @@ static int vip_key_check(const struct xlb_vip_key *k)
 	return 0;
 }
 
+/* The VIP table's slot @idx: in entry hot_viptab + idx / XLB_HOT_VIPS of the
+ * hot map (union xlb_hot). */
+static int viptab_read(struct xlb *x, __u32 idx, struct xlb_vip_slot *s)
+{
+	__u32 e = x->hot_viptab + idx / XLB_HOT_VIPS;
+	union xlb_hot h;
+
+	if (bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_HOT), &e, &h))
+		return -errno;
+	*s = h.vips[idx % XLB_HOT_VIPS];
+	return 0;
+}
+
+/* Write slot @idx.  The entry's other slots are written back unchanged:
+ * only libxlb writes VIP table entries. */
+static int viptab_write(struct xlb *x, __u32 idx, const struct xlb_vip_slot *s)
+{
+	int fd = MAP_FD(x, XLB_MAP_HOT);
+	__u32 e = x->hot_viptab + idx / XLB_HOT_VIPS;
+	union xlb_hot h;
+
+	if (bpf_map_lookup_elem(fd, &e, &h))
+		return -errno;
+	h.vips[idx % XLB_HOT_VIPS] = *s;
+	return sys_err(bpf_map_update_elem(fd, &e, &h, BPF_ANY));
+}
+
 /*
  * Where @k is in the VIP table (struct xlb_vip_slot): 0 with *slot its index
  * and *cur its content; else -ENOENT with *slot the first free (empty or
@@ -455,14 +486,15 @@ static int vip_key_check(const struct xlb_vip_key *k)
 static int viptab_find(struct xlb *x, const struct xlb_vip_key *k, __u32 *slot,
 		       struct xlb_vip_slot *cur)
 {
-	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE);
 	__u32 h = xlb_vip_slot_hash(k->addr, vip_nwords(k->family), k->port, k->proto);
 	__u32 i, idx, free_idx = UINT32_MAX;
+	int err;
 
 	for (i = 0; i < XLB_VIPTAB_PROBES; i++) {
 		idx = (h + i) & x->vip_mask;
-		if (bpf_map_lookup_elem(fd, &idx, cur))
-			return -errno;
+		err = viptab_read(x, idx, cur);
+		if (err)
+			return err;
 		if (!cur->key.family || cur->key.family == XLB_VIPTAB_TOMB) {
 			if (free_idx == UINT32_MAX)
 				free_idx = idx;
@@ -486,9 +518,9 @@ static int viptab_find(struct xlb *x, const struct xlb_vip_key *k, __u32 *slot,
  */
 static int viptab_put(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
 {
-	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE), err;
 	struct xlb_vip_slot s;
 	__u32 idx;
+	int err;
 
 	err = viptab_find(x, k, &idx, &s);
 	if (err && err != -ENOENT)
@@ -498,12 +530,12 @@ static int viptab_put(struct xlb *x, const struct xlb_vip_key *k, const struct x
 	s.vip = *v;
 	if (err == -ENOENT) {
 		s.key.family = XLB_VIPTAB_TOMB;
-		err = sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+		err = viptab_write(x, idx, &s);
 		if (err)
 			return err;
 		s.key.family = k->family;
 	}
-	return sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+	return viptab_write(x, idx, &s);
 }
 
 /* Mark @k's slot deleted (its family byte alone changes).  0 if absent. */
@@ -517,7 +549,7 @@ static int viptab_del(struct xlb *x, const struct xlb_vip_key *k)
 	if (err)
 		return err == -ENOENT || err == -ENOSPC ? 0 : err;
 	s.key.family = XLB_VIPTAB_TOMB;
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIP_TABLE), &idx, &s, BPF_ANY));
+	return viptab_write(x, idx, &s);
 }
 
 int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)

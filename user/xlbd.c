@@ -79,7 +79,7 @@ static int check_layout(const char *root, const char **other)
 		XLB_STR(XLB_MAP_ANCHORS),
 		XLB_STR(XLB_MAP_CONNTRACK), XLB_STR(XLB_MAP_VIP_STATS),
 		XLB_STR(XLB_MAP_BACKEND_STATS), XLB_STR(XLB_MAP_DEVMAP),
-		XLB_STR(XLB_MAP_HOT), XLB_STR(XLB_MAP_VIP_TABLE),
+		XLB_STR(XLB_MAP_HOT),
 		XLB_STR(XLB_MAP_FLOW_CACHE), NULL,
 	};
 	struct dirent *de;

@@ -30,7 +30,6 @@
 #define XLB_MAP_BACKEND_STATS	xlb_bstats_v2
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
 #define XLB_MAP_HOT		xlb_hot_v1	/* VIP filter, config, global counters */
-#define XLB_MAP_VIP_TABLE	xlb_viptab_v1
 #define XLB_MAP_FLOW_CACHE	xlb_flowcache_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
 #define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
@@ -317,28 +316,38 @@ struct xlb_config {
 	__u32 hz;		/* HBO; kernel jiffies per second */
 	__u32 vip_mask;		/* HBO; slots of xlb_viptab - 1 */
 	__u32 flow_mask;	/* HBO; flow cache slots per CPU - 1 */
+	__u32 hot_viptab;	/* HBO; first VIP table entry of the hot map */
+	__u32 pad;
 };
 
 /*
  * The hot map (XLB_MAP_HOT): the VIP filter and the global counters in one
- * plain array with the runtime configuration, so that a packet that is not
- * for a VIP reads a single map, and a forwarded one one map fewer (each
- * distinct map costs a cold first read; docs/performance.md).
+ * plain array with the runtime configuration and the VIP table, so that a
+ * packet that is not for a VIP reads a single map, and a forwarded one two
+ * maps fewer (each distinct map costs a cold first read;
+ * docs/performance.md).
  * Entries 0 .. XLB_HOT_FILTER_ENTRIES - 1 hold the filter: word w of the
  * bitmap (bits 32w .. 32w + 31) is vfilter[w % XLB_HOT_WORDS] of entry
  * w / XLB_HOT_WORDS.  Entry XLB_HOT_CONFIG holds struct xlb_config (the rest
  * of the entry zero).  Entry XLB_HOT_GSTATS + cpu holds that CPU's global
- * counters.  Userspace sizes the map to XLB_HOT_GSTATS + possible CPUs.
+ * counters.  Entry xlb_config.hot_viptab (XLB_HOT_GSTATS + possible CPUs)
+ * and on hold the VIP table: slot s is vips[s % XLB_HOT_VIPS] of entry
+ * hot_viptab + s / XLB_HOT_VIPS.  Userspace sizes the map to hot_viptab +
+ * XLB_HOT_VIPTAB_ENTRIES(max_vips).
  */
 #define XLB_HOT_WORDS		64	/* filter words per entry (2048 bits) */
 #define XLB_HOT_FILTER_ENTRIES	(XLB_VFILTER_WORDS / XLB_HOT_WORDS)
 #define XLB_HOT_CONFIG		XLB_HOT_FILTER_ENTRIES	/* the config entry */
 #define XLB_HOT_GSTATS		(XLB_HOT_CONFIG + 1)	/* first CPU's counters */
+#define XLB_HOT_VIPS		8	/* VIP table slots per entry */
+#define XLB_HOT_VIPTAB_ENTRIES(max_vips) \
+	((XLB_VIPTAB_SLOTS(max_vips) + XLB_HOT_VIPS - 1) / XLB_HOT_VIPS)
 
 union xlb_hot {
 	__u32 vfilter[XLB_HOT_WORDS];	/* filter entries: bitmap words, HBO */
 	struct xlb_config cfg;		/* the config entry */
 	struct xlb_global_stats g;	/* counter entries */
+	struct xlb_vip_slot vips[XLB_HOT_VIPS];	/* VIP table entries */
 };
 
 /*
@@ -399,7 +408,7 @@ _Static_assert(sizeof(struct xlb_backend_pcpu) == 96, "xlb_backend_pcpu layout")
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
 _Static_assert(sizeof(union xlb_hot) == 320, "xlb_hot layout");
 _Static_assert(XLB_HOT_FILTER_ENTRIES * XLB_HOT_WORDS == XLB_VFILTER_WORDS, "xlb_hot filter");
-_Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 80, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_flow_slot) == 64, "xlb_flow_slot layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");
 

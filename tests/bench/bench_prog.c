@@ -406,23 +406,51 @@ static int same_map(struct bench *b, const struct bpf_map *m)
 	return -ENOENT;
 }
 
+/* Copy the current VIP table (in the hot map) to an old build's own VIP
+ * table map @fd, one struct xlb_vip_slot per entry. */
+static int compare_old_viptab(int hfd, int fd)
+{
+	__u32 e = XLB_HOT_CONFIG, s;
+	struct xlb_config cfg;
+	union xlb_hot h;
+
+	if (bpf_map_lookup_elem(hfd, &e, &h))
+		return -errno;
+	cfg = h.cfg;
+	for (s = 0; s <= cfg.vip_mask; s++) {
+		e = cfg.hot_viptab + s / XLB_HOT_VIPS;
+		if (bpf_map_lookup_elem(hfd, &e, &h) ||
+		    bpf_map_update_elem(fd, &s, &h.vips[s % XLB_HOT_VIPS], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 /*
- * A build from before the hot map (union xlb_hot) has the VIP filter and the
- * config in maps of their own, which stay private: give them the current
- * filter's words (one u32 word per entry there) and the current config, so
- * that it sees the same VIPs and settings.
+ * A build from before the hot map (union xlb_hot) has the VIP filter, the
+ * config and the VIP table in maps of their own, which stay private: give
+ * them the current filter's words (one u32 word per entry there), config
+ * (its older, shorter layout is a prefix of the current one) and VIP
+ * table, so that it sees the same VIPs and settings.
  */
 static int compare_old_maps(struct bench *b, struct bpf_object *obj)
 {
-	int hfd = xlb_map_fd(b->x, XLB_STR(XLB_MAP_HOT)), fd;
+	int hfd = xlb_map_fd(b->x, XLB_STR(XLB_MAP_HOT)), fd, err;
 	struct bpf_map *m;
 	union xlb_hot h;
 	__u32 e, i, w;
 
 	bpf_object__for_each_map(m, obj) {
 		fd = bpf_map__fd(m);
+		if (!strncmp(bpf_map__name(m), "xlb_viptab_", 11) &&
+		    bpf_map__value_size(m) == sizeof(struct xlb_vip_slot)) {
+			err = compare_old_viptab(hfd, fd);
+			if (err)
+				return err;
+			continue;
+		}
 		if (!strncmp(bpf_map__name(m), "xlb_config_", 11) &&
-		    bpf_map__value_size(m) == sizeof(struct xlb_config)) {
+		    bpf_map__value_size(m) <= sizeof(struct xlb_config)) {
 			e = XLB_HOT_CONFIG;
 			w = 0;
 			if (bpf_map_lookup_elem(hfd, &e, &h) ||
