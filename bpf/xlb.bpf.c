@@ -164,6 +164,7 @@ int xlb_xdp(struct xdp_md *ctx)
 		return count(XDP_PASS, r);
 	if (!vfilter_maybe(&p))
 		return count(XDP_PASS, XLB_R_NOT_VIP);
+	parse_l4(ctx, &p);
 	if (p.frag || p.ext || p.l4_trunc ||
 	    (p.key.proto != IPPROTO_TCP && p.key.proto != IPPROTO_UDP)) {
 		if (!is_vip_addr(&p))
