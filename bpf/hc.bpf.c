@@ -41,12 +41,13 @@ struct {
 	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
 } XLB_MAP_BACKENDS SEC(".maps");
 
+/* Only its config entry (XLB_HOT_CONFIG) is read here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xlb_config);
-	__uint(max_entries, 1);
-} XLB_MAP_CONFIG SEC(".maps");
+	__type(value, union xlb_hot);
+	__uint(max_entries, XLB_HOT_GSTATS);
+} XLB_MAP_HOT SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -186,9 +187,10 @@ static __always_inline int route(struct __sk_buff *skb, const struct xlb_backend
 SEC("tc")
 int xlb_hc_egress(struct __sk_buff *skb)
 {
-	__u32 mark = skb->mark, id, key = 0, src[4] = {}, hash;
+	__u32 mark = skb->mark, id, key = XLB_HOT_CONFIG, src[4] = {}, hash;
 	const struct xlb_backend *be;
 	const struct xlb_config *cfg;
+	union xlb_hot *hot;
 	struct bpf_redir_neigh nh = {};
 	struct bpf_fib_lookup fib;
 	struct inner in = {};
@@ -201,7 +203,8 @@ int xlb_hc_egress(struct __sk_buff *skb)
 	be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
 	if (!id || !be || (be->family != XLB_AF_INET && be->family != XLB_AF_INET6))
 		return hcount(TC_ACT_SHOT, XLB_HCP_NO_BACKEND);
-	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &key);
+	hot = bpf_map_lookup_elem(&XLB_MAP_HOT, &key);
+	cfg = hot ? &hot->cfg : NULL;
 	if (!cfg || read_inner(skb, &in))
 		return hcount(TC_ACT_SHOT, XLB_HCP_ERROR);
 

@@ -13,10 +13,10 @@ static __always_inline int vfilter_maybe(const struct pkt *p)
 {
 	int nw = p->key.family == XLB_AF_INET ? 1 : 4;
 	__u32 bit = xlb_vfilter_bit(p->key.dst, nw);
-	__u32 word = bit >> 5;
-	__u32 *w = bpf_map_lookup_elem(&XLB_MAP_VIP_FILTER, &word);
+	__u32 e = bit / (32 * XLB_HOT_WORDS);
+	union xlb_hot *h = bpf_map_lookup_elem(&XLB_MAP_HOT, &e);
 
-	return w && (*w & (1U << (bit & 31)));
+	return h && (h->vfilter[(bit >> 5) % XLB_HOT_WORDS] & (1U << (bit & 31)));
 }
 
 /* Returns 1 when some VIP exists on @p's destination address. */
@@ -40,18 +40,25 @@ static __always_inline int vip_key_eq(const struct xlb_vip_key *a,
 	       x[4] == y[4];
 }
 
-/* The VIP table's entry for @k (@mask: xlb_config.vip_mask), or NULL. */
+/* The VIP table's entry for @k (@cfg: its vip_mask and hot_viptab), or
+ * NULL. */
 static __always_inline struct xlb_vip *viptab_find(const struct xlb_vip_key *k,
-						   int nw, __u32 mask)
+						   int nw, const struct xlb_config *cfg)
 {
-	__u32 h = xlb_vip_slot_hash(k->addr, nw, k->port, k->proto), i, idx;
+	__u32 h = xlb_vip_slot_hash(k->addr, nw, k->port, k->proto), i, idx, e;
+	__u32 mask = cfg->vip_mask, base = cfg->hot_viptab;
 	struct xlb_vip_slot *s;
+	union xlb_hot *hot;
 
 #pragma clang loop unroll(disable)
 	for (i = 0; i < XLB_VIPTAB_PROBES; i++) {
 		idx = (h + i) & mask;
-		s = bpf_map_lookup_elem(&XLB_MAP_VIP_TABLE, &idx);
-		if (!s || !s->key.family)
+		e = base + idx / XLB_HOT_VIPS;
+		hot = bpf_map_lookup_elem(&XLB_MAP_HOT, &e);
+		if (!hot)
+			return NULL;
+		s = &hot->vips[idx % XLB_HOT_VIPS];
+		if (!s->key.family)
 			return NULL;	/* an empty slot ends the chain */
 		if (vip_key_eq(&s->key, k))
 			return &s->vip;
@@ -72,11 +79,11 @@ static __always_inline struct xlb_vip *vip_lookup(const struct pkt *p,
 	k.family = p->key.family;
 	k.proto = p->key.proto;
 	k.port = p->key.dport;
-	v = viptab_find(&k, nw, cfg->vip_mask);
+	v = viptab_find(&k, nw, cfg);
 	if (v)
 		return v;
 	k.port = 0;
-	return viptab_find(&k, nw, cfg->vip_mask);
+	return viptab_find(&k, nw, cfg);
 }
 
 /*

@@ -21,21 +21,15 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } XLB_MAP_VIPS SEC(".maps");
 
-/* The data plane's VIP table; see struct xlb_vip_slot. */
+/* The VIP filter's bitmap, the config, each CPU's global counters, then
+ * the VIP table (struct xlb_vip_slot); see union xlb_hot.  Userspace sets
+ * the size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xlb_vip_slot);
-	__uint(max_entries, XLB_VIPTAB_SLOTS(XLB_DEF_MAX_VIPS));
-} XLB_MAP_VIP_TABLE SEC(".maps");
-
-/* Bitmap over folded destination addresses; see XLB_VFILTER_BITS. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, __u32);
-	__uint(max_entries, XLB_VFILTER_WORDS);
-} XLB_MAP_VIP_FILTER SEC(".maps");
+	__type(value, union xlb_hot);
+	__uint(max_entries, XLB_HOT_GSTATS + 1);
+} XLB_MAP_HOT SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -87,14 +81,6 @@ struct {
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } XLB_MAP_CONNTRACK SEC(".maps");
 
-/* One entry per possible CPU (userspace sets the size), indexed by CPU id. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xlb_global_stats);
-	__uint(max_entries, 1);
-} XLB_MAP_GLOBAL_STATS SEC(".maps");
-
 /* Per VIP and CPU: entry cpu * max_vips + id (see struct xlb_counters). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -120,11 +106,5 @@ struct {
 	__uint(max_entries, XLB_DEVMAP_SIZE);
 } XLB_MAP_DEVMAP SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xlb_config);
-	__uint(max_entries, 1);
-} XLB_MAP_CONFIG SEC(".maps");
 
 #endif /* XLB_MAPS_BPF_H */

@@ -47,10 +47,11 @@ struct pkt {
 #define IP_DF_		0x4000
 
 /*
- * Parse L2 and L3, and L4 when it can be.  Fills *p.  Returns -1 when the
- * packet is IPv4/IPv6 with a sound IP header (p->key.family set), or an
- * enum xlb_reason (a PASS reason) when it must go to the kernel untouched.
- * Reads only; invalidates no pointers.
+ * Parse L2 and L3.  Fills *p but the L4 fields (parse_l4() does those, so
+ * that a packet the VIP filter rules out never reads its L4 header).
+ * Returns -1 when the packet is IPv4/IPv6 with a sound IP header
+ * (p->key.family set), or an enum xlb_reason (a PASS reason) when it must
+ * go to the kernel untouched.  Reads only; invalidates no pointers.
  */
 static __always_inline int parse_pkt(struct xdp_md *ctx, struct pkt *p)
 {
@@ -59,7 +60,6 @@ static __always_inline int parse_pkt(struct xdp_md *ctx, struct pkt *p)
 	struct ethhdr *eth = data;
 	__u32 off = sizeof(*eth);
 	__u16 proto;
-	__u8 l4proto;
 
 	p->frame_len = (__u32)(end - data);
 	if ((void *)(eth + 1) > end)
@@ -98,13 +98,12 @@ static __always_inline int parse_pkt(struct xdp_md *ctx, struct pkt *p)
 		p->ext = ihl != sizeof(*iph);
 		/* Options and fragments are dropped if for a VIP, so the L4
 		 * header is only looked for in plain, whole datagrams. */
-		if (p->frag || p->ext)
-			return -1;
-		off += sizeof(*iph);
-		l4proto = iph->protocol;
+		p->l4_off = off + sizeof(*iph);
+		return -1;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = data + off;
 		__u32 tot;
+		__u8 l4proto;
 
 		if ((void *)(ip6h + 1) > end)
 			return XLB_R_TRUNC_L3;
@@ -120,31 +119,49 @@ static __always_inline int parse_pkt(struct xdp_md *ctx, struct pkt *p)
 		p->l3_len = tot;
 		p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 		l4proto = ip6h->nexthdr;
-		if (l4proto == IPPROTO_FRAGMENT) {
+		if (l4proto == IPPROTO_FRAGMENT)
 			p->frag = 1;
-			return -1;
-		}
-		if (l4proto == IPPROTO_HOPOPTS || l4proto == IPPROTO_ROUTING ||
+		else if (l4proto == IPPROTO_HOPOPTS || l4proto == IPPROTO_ROUTING ||
 		    l4proto == IPPROTO_DSTOPTS || l4proto == IPPROTO_AH ||
 		    l4proto == IPPROTO_ESP || l4proto == IPPROTO_MH ||
 		    l4proto == 139 /* HIP */ || l4proto == 140 /* shim6 */ ||
-		    l4proto == 253 || l4proto == 254 /* experimental */) {
+		    l4proto == 253 || l4proto == 254 /* experimental */)
 			p->ext = 1;
-			return -1;
-		}
-		off += sizeof(*ip6h);
-	} else {
-		return XLB_R_NOT_IP;
+		p->l4_off = off + sizeof(*ip6h);
+		return -1;
 	}
+	return XLB_R_NOT_IP;
+}
 
-	p->l4_off = off;
+/*
+ * Parse the TCP or UDP header of a packet parse_pkt() accepted, unless it
+ * is a fragment or has IP options / IPv6 extension headers (dropped if for
+ * a VIP, so the L4 header is only looked for in plain, whole datagrams).
+ * Sets the ports, the TCP flags and data offset check, or p->l4_trunc.
+ * Reads only; invalidates no pointers.
+ */
+static __always_inline void parse_l4(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 off = p->l4_off;
+	__u8 l4proto = p->key.proto;
+
+	if (p->frag || p->ext)
+		return;
+	/* The bound the verifier needs (never hit: the L4 header starts at
+	 * most a VLAN tag and a 40-byte IPv6 header in). */
+	if (off > sizeof(struct ethhdr) + sizeof(struct vlan_hdr_) + sizeof(struct ipv6hdr)) {
+		p->l4_trunc = 1;
+		return;
+	}
 	if (l4proto == IPPROTO_TCP) {
 		struct tcphdr *th = data + off;
 
 		if ((void *)(th + 1) > end ||
 		    off + sizeof(*th) > p->l3_off + p->l3_len) {
 			p->l4_trunc = 1;
-			return -1;
+			return;
 		}
 		p->key.sport = th->source;
 		p->key.dport = th->dest;
@@ -156,12 +173,11 @@ static __always_inline int parse_pkt(struct xdp_md *ctx, struct pkt *p)
 		if ((void *)(uh + 1) > end ||
 		    off + sizeof(*uh) > p->l3_off + p->l3_len) {
 			p->l4_trunc = 1;
-			return -1;
+			return;
 		}
 		p->key.sport = uh->source;
 		p->key.dport = uh->dest;
 	}
-	return -1;
 }
 
 #endif /* XLB_PARSE_BPF_H */

@@ -8,21 +8,25 @@
 /* This CPU's global counters (NULL only if the map is sized wrong). */
 static __always_inline struct xlb_global_stats *gstats(void)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 k = XLB_HOT_GSTATS + bpf_get_smp_processor_id();
+	union xlb_hot *h = bpf_map_lookup_elem(&XLB_MAP_HOT, &k);
 
-	return bpf_map_lookup_elem(&XLB_MAP_GLOBAL_STATS, &cpu);
+	return h ? &h->g : NULL;
 }
 
-/* Count one packet under @act and, if @reason < XLB_R_MAX, that reason.
- * Returns @act so callers can `return count(...)`. */
+/* Count one packet under @reason if @reason < XLB_R_MAX, else under @act.
+ * Every pass or drop has a reason of its kind, so its verdict is the sum of
+ * its reasons, which userspace adds (xlb_stats_global_fold()): one increment
+ * per packet.  Returns @act so callers can `return count(...)`. */
 static __always_inline int count(int act, int reason)
 {
 	struct xlb_global_stats *g = gstats();
 
 	if (g) {
-		g->verdict[act & (XLB_VERDICT_SLOTS - 1)]++;
 		if (reason >= 0 && reason < XLB_R_MAX)
 			g->reason[reason]++;
+		else
+			g->verdict[act & (XLB_VERDICT_SLOTS - 1)]++;
 	}
 	return act;
 }

@@ -152,10 +152,11 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct pkt *p,
 SEC("xdp")
 int xlb_xdp(struct xdp_md *ctx)
 {
+	__u32 k = XLB_HOT_CONFIG;
 	struct xlb_config *cfg;
 	struct xlb_vip *vip;
+	union xlb_hot *h;
 	struct pkt p = {};
-	__u32 zero = 0;
 	int r;
 
 	r = parse_pkt(ctx, &p);
@@ -163,6 +164,7 @@ int xlb_xdp(struct xdp_md *ctx)
 		return count(XDP_PASS, r);
 	if (!vfilter_maybe(&p))
 		return count(XDP_PASS, XLB_R_NOT_VIP);
+	parse_l4(ctx, &p);
 	if (p.frag || p.ext || p.l4_trunc ||
 	    (p.key.proto != IPPROTO_TCP && p.key.proto != IPPROTO_UDP)) {
 		if (!is_vip_addr(&p))
@@ -178,9 +180,10 @@ int xlb_xdp(struct xdp_md *ctx)
 			r = XLB_R_VIP_PROTO;
 		return count(XDP_DROP, r);
 	}
-	cfg = bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
-	if (!cfg)
+	h = bpf_map_lookup_elem(&XLB_MAP_HOT, &k);
+	if (!h)
 		return count(XDP_PASS, XLB_R_NOT_VIP);
+	cfg = &h->cfg;
 	vip = vip_lookup(&p, cfg);
 	if (!vip)
 		return count(XDP_PASS, XLB_R_NOT_VIP);

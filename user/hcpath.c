@@ -71,7 +71,7 @@ int xlb_hcpath_open(const char *pin_root, struct xlb_hcpath **out)
 	err = adopt(h->skel->maps.XLB_MAP_BACKENDS, root);
 	if (err)
 		goto out;
-	err = adopt(h->skel->maps.XLB_MAP_CONFIG, root);
+	err = adopt(h->skel->maps.XLB_MAP_HOT, root);
 	if (err)
 		goto out;
 	err = hc_bpf__load(h->skel);

@@ -32,6 +32,7 @@ struct xlb {
 	__u32 hz;			/* kernel jiffies per second */
 	__u32 vip_mask;			/* VIP table slots - 1 */
 	__u32 flow_mask;		/* flow cache slots per CPU - 1 */
+	__u32 hot_viptab;		/* first VIP table entry of the hot map */
 	int ncpus;
 	int links[XLB_MAX_LINKS];		/* unpinned links, closed with us */
 	int nlinks;
@@ -72,6 +73,18 @@ const char *xlb_reason_kind(int r)
 	if (!strcmp(reason_kinds[r], "PASS"))
 		return "pass";
 	return "event";
+}
+
+void xlb_stats_global_fold(struct xlb_global_stats *s)
+{
+	int r;
+
+	for (r = 0; r < XLB_R_MAX; r++) {
+		if (!strcmp(reason_kinds[r], "DROP"))
+			s->verdict[XDP_DROP] += s->reason[r];
+		else if (!strcmp(reason_kinds[r], "PASS"))
+			s->verdict[XDP_PASS] += s->reason[r];
+	}
 }
 
 const char *xlb_verdict_name(int act)
@@ -153,6 +166,7 @@ static void config_own(const struct xlb *x, struct xlb_config *c, __u32 gen)
 	c->hz = x->hz;
 	c->vip_mask = x->vip_mask;
 	c->flow_mask = x->flow_mask;
+	c->hot_viptab = x->hot_viptab;
 }
 
 static void config_defaults(struct xlb_config *c)
@@ -162,6 +176,16 @@ static void config_defaults(struct xlb_config *c)
 	inet_pton(AF_INET, "255.255.0.0", &c->src4_mask);
 	/* fd00:786c:6200::/96 ("xlb" in the ULA global id) */
 	inet_pton(AF_INET6, "fd00:786c:6200::", c->src6);
+}
+
+/* The config is the hot map's entry XLB_HOT_CONFIG; the rest of the entry
+ * stays zero. */
+static int config_write(struct xlb *x, const struct xlb_config *c)
+{
+	union xlb_hot h = { .cfg = *c };
+	__u32 k = XLB_HOT_CONFIG;
+
+	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_HOT), &k, &h, BPF_ANY));
 }
 
 int xlb_open(const struct xlb_opts *opts, struct xlb **out)
@@ -218,9 +242,11 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_BACKEND_STATS,
 				 x->max_backends * (__u32)x->ncpus);
 	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_CONNTRACK, nct);
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_GLOBAL_STATS, (__u32)x->ncpus);
+
 	x->vip_mask = XLB_VIPTAB_SLOTS(x->max_vips) - 1;
-	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_VIP_TABLE, x->vip_mask + 1);
+	x->hot_viptab = XLB_HOT_GSTATS + (__u32)x->ncpus;
+	bpf_map__set_max_entries(x->skel->maps.XLB_MAP_HOT,
+				 x->hot_viptab + XLB_HOT_VIPTAB_ENTRIES(x->max_vips));
 	/* A power of two up to the connection table's size. */
 	for (x->flow_mask = 1; x->flow_mask < XLB_FLOW_CACHE_MAX && x->flow_mask < nct;)
 		x->flow_mask <<= 1;
@@ -269,8 +295,7 @@ int xlb_open(const struct xlb_opts *opts, struct xlb **out)
 		config_defaults(&cfg);
 	/* The seed comes from this load, not from an earlier one. */
 	config_own(x, &cfg, cfg.be_gen);
-	err = sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_CONFIG), &(__u32){ 0 }, &cfg,
-					  BPF_ANY));
+	err = config_write(x, &cfg);
 	if (err)
 		goto out;
 	*out = x;
@@ -401,16 +426,18 @@ static void marker_key(const struct xlb_vip_key *k, struct xlb_vip_key *m)
 
 static int vfilter_update(struct xlb *x, __u32 bit, bool set)
 {
-	int fd = MAP_FD(x, XLB_MAP_VIP_FILTER);
-	__u32 word = bit >> 5, w;
+	int fd = MAP_FD(x, XLB_MAP_HOT);
+	__u32 e = bit / (32 * XLB_HOT_WORDS), *w;
+	union xlb_hot h;
 
-	if (bpf_map_lookup_elem(fd, &word, &w))
+	if (bpf_map_lookup_elem(fd, &e, &h))
 		return -errno;
+	w = &h.vfilter[(bit >> 5) % XLB_HOT_WORDS];
 	if (set)
-		w |= 1U << (bit & 31);
+		*w |= 1U << (bit & 31);
 	else
-		w &= ~(1U << (bit & 31));
-	return sys_err(bpf_map_update_elem(fd, &word, &w, BPF_ANY));
+		*w &= ~(1U << (bit & 31));
+	return sys_err(bpf_map_update_elem(fd, &e, &h, BPF_ANY));
 }
 
 static int vip_key_check(const struct xlb_vip_key *k)
@@ -424,6 +451,33 @@ static int vip_key_check(const struct xlb_vip_key *k)
 	return 0;
 }
 
+/* The VIP table's slot @idx: in entry hot_viptab + idx / XLB_HOT_VIPS of the
+ * hot map (union xlb_hot). */
+static int viptab_read(struct xlb *x, __u32 idx, struct xlb_vip_slot *s)
+{
+	__u32 e = x->hot_viptab + idx / XLB_HOT_VIPS;
+	union xlb_hot h;
+
+	if (bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_HOT), &e, &h))
+		return -errno;
+	*s = h.vips[idx % XLB_HOT_VIPS];
+	return 0;
+}
+
+/* Write slot @idx.  The entry's other slots are written back unchanged:
+ * only libxlb writes VIP table entries. */
+static int viptab_write(struct xlb *x, __u32 idx, const struct xlb_vip_slot *s)
+{
+	int fd = MAP_FD(x, XLB_MAP_HOT);
+	__u32 e = x->hot_viptab + idx / XLB_HOT_VIPS;
+	union xlb_hot h;
+
+	if (bpf_map_lookup_elem(fd, &e, &h))
+		return -errno;
+	h.vips[idx % XLB_HOT_VIPS] = *s;
+	return sys_err(bpf_map_update_elem(fd, &e, &h, BPF_ANY));
+}
+
 /*
  * Where @k is in the VIP table (struct xlb_vip_slot): 0 with *slot its index
  * and *cur its content; else -ENOENT with *slot the first free (empty or
@@ -432,14 +486,15 @@ static int vip_key_check(const struct xlb_vip_key *k)
 static int viptab_find(struct xlb *x, const struct xlb_vip_key *k, __u32 *slot,
 		       struct xlb_vip_slot *cur)
 {
-	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE);
 	__u32 h = xlb_vip_slot_hash(k->addr, vip_nwords(k->family), k->port, k->proto);
 	__u32 i, idx, free_idx = UINT32_MAX;
+	int err;
 
 	for (i = 0; i < XLB_VIPTAB_PROBES; i++) {
 		idx = (h + i) & x->vip_mask;
-		if (bpf_map_lookup_elem(fd, &idx, cur))
-			return -errno;
+		err = viptab_read(x, idx, cur);
+		if (err)
+			return err;
 		if (!cur->key.family || cur->key.family == XLB_VIPTAB_TOMB) {
 			if (free_idx == UINT32_MAX)
 				free_idx = idx;
@@ -463,9 +518,9 @@ static int viptab_find(struct xlb *x, const struct xlb_vip_key *k, __u32 *slot,
  */
 static int viptab_put(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
 {
-	int fd = MAP_FD(x, XLB_MAP_VIP_TABLE), err;
 	struct xlb_vip_slot s;
 	__u32 idx;
+	int err;
 
 	err = viptab_find(x, k, &idx, &s);
 	if (err && err != -ENOENT)
@@ -475,12 +530,12 @@ static int viptab_put(struct xlb *x, const struct xlb_vip_key *k, const struct x
 	s.vip = *v;
 	if (err == -ENOENT) {
 		s.key.family = XLB_VIPTAB_TOMB;
-		err = sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+		err = viptab_write(x, idx, &s);
 		if (err)
 			return err;
 		s.key.family = k->family;
 	}
-	return sys_err(bpf_map_update_elem(fd, &idx, &s, BPF_ANY));
+	return viptab_write(x, idx, &s);
 }
 
 /* Mark @k's slot deleted (its family byte alone changes).  0 if absent. */
@@ -494,7 +549,7 @@ static int viptab_del(struct xlb *x, const struct xlb_vip_key *k)
 	if (err)
 		return err == -ENOENT || err == -ENOSPC ? 0 : err;
 	s.key.family = XLB_VIPTAB_TOMB;
-	return sys_err(bpf_map_update_elem(MAP_FD(x, XLB_MAP_VIP_TABLE), &idx, &s, BPF_ANY));
+	return viptab_write(x, idx, &s);
 }
 
 int xlb_vip_set(struct xlb *x, const struct xlb_vip_key *k, const struct xlb_vip *v)
@@ -584,15 +639,15 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
  */
 static int be_gen_bump(struct xlb *x)
 {
-	int fd = MAP_FD(x, XLB_MAP_CONFIG);
 	struct xlb_config c;
-	__u32 zero = 0;
+	int err;
 
-	if (bpf_map_lookup_elem(fd, &zero, &c))
-		return -errno;
+	err = xlb_config_get(x, &c);
+	if (err)
+		return err;
 	if (!++c.be_gen)
 		c.be_gen = 1;
-	return sys_err(bpf_map_update_elem(fd, &zero, &c, BPF_ANY));
+	return config_write(x, &c);
 }
 
 int xlb_backend_set(struct xlb *x, __u32 id, const struct xlb_backend *b)
@@ -745,23 +800,27 @@ out:
 
 int xlb_config_get(struct xlb *x, struct xlb_config *c)
 {
-	__u32 zero = 0;
+	__u32 k = XLB_HOT_CONFIG;
+	union xlb_hot h;
 
-	return sys_err(bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_CONFIG), &zero, c));
+	if (bpf_map_lookup_elem(MAP_FD(x, XLB_MAP_HOT), &k, &h))
+		return -errno;
+	*c = h.cfg;
+	return 0;
 }
 
 /* The seed, the backends generation, the counter block sizes and hz are
  * libxlb's: whatever @c holds there, the current ones are kept. */
 int xlb_config_set(struct xlb *x, const struct xlb_config *c)
 {
-	int fd = MAP_FD(x, XLB_MAP_CONFIG);
 	struct xlb_config cur, nc = *c;
-	__u32 zero = 0;
+	int err;
 
-	if (bpf_map_lookup_elem(fd, &zero, &cur))
-		return -errno;
+	err = xlb_config_get(x, &cur);
+	if (err)
+		return err;
 	config_own(x, &nc, cur.be_gen);
-	return sys_err(bpf_map_update_elem(fd, &zero, &nc, BPF_ANY));
+	return config_write(x, &nc);
 }
 
 int xlb_devmap_add(struct xlb *x, __u32 ifindex)
@@ -820,23 +879,26 @@ static int flat_zero(struct xlb *x, int fd, __u32 max, __u32 id, size_t stride)
 
 #define NWORDS(t) (sizeof(t) / sizeof(__u64))
 
-/* The global counters are a plain array with one entry per CPU. */
+/* The global counters: one entry per CPU in the hot map, after the VIP
+ * filter (union xlb_hot). */
 int xlb_stats_global(struct xlb *x, struct xlb_global_stats *out)
 {
-	int fd = MAP_FD(x, XLB_MAP_GLOBAL_STATS);
-	struct xlb_global_stats g;
-	__u32 cpu;
+	int fd = MAP_FD(x, XLB_MAP_HOT);
+	union xlb_hot h;
+	__u32 cpu, k;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	for (cpu = 0; cpu < (__u32)x->ncpus; cpu++) {
-		if (bpf_map_lookup_elem(fd, &cpu, &g))
+		k = XLB_HOT_GSTATS + cpu;
+		if (bpf_map_lookup_elem(fd, &k, &h))
 			return -errno;
 		for (i = 0; i < XLB_VERDICT_SLOTS; i++)
-			out->verdict[i] += g.verdict[i];
+			out->verdict[i] += h.g.verdict[i];
 		for (i = 0; i < XLB_REASON_SLOTS; i++)
-			out->reason[i] += g.reason[i];
+			out->reason[i] += h.g.reason[i];
 	}
+	xlb_stats_global_fold(out);
 	return 0;
 }
 

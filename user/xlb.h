@@ -94,6 +94,13 @@ int xlb_conntrack_count(struct xlb *x, __u64 *n);
 /* Name ("no_ring") and kind ("drop", "pass", "event") of a reason. */
 const char *xlb_reason_name(int reason);
 const char *xlb_reason_kind(int reason);
+/*
+ * The data plane counts a pass or a drop under its reason only (one
+ * increment per packet): add each PASS and DROP reason of @s, summed over
+ * CPUs, to its verdict.  xlb_stats_global() does it already; for readers
+ * of the raw map.
+ */
+void xlb_stats_global_fold(struct xlb_global_stats *s);
 /* Name of an XDP action ("pass", "tx", ...). */
 const char *xlb_verdict_name(int act);
 

@@ -115,7 +115,7 @@ static json_t *pcpu_counters(int fd, __u32 key, size_t stride_words)
 static int offline_stats(json_t **reply)
 {
 	int vfd = pin_fd(XLB_STR(XLB_MAP_VIPS)), bfd = pin_fd(XLB_STR(XLB_MAP_BACKENDS));
-	int gfd = pin_fd(XLB_STR(XLB_MAP_GLOBAL_STATS)), vsfd = pin_fd(XLB_STR(XLB_MAP_VIP_STATS));
+	int gfd = pin_fd(XLB_STR(XLB_MAP_HOT)), vsfd = pin_fd(XLB_STR(XLB_MAP_VIP_STATS));
 	int bsfd = pin_fd(XLB_STR(XLB_MAP_BACKEND_STATS));
 	struct bpf_map_info info = {};
 	__u32 ilen = sizeof(info), id;
@@ -159,25 +159,27 @@ static int offline_stats(json_t **reply)
 			xlb_vip_key_fmt(&cur, name, sizeof(name)), "id", (int)v.id, "backends", bes,
 			"stats", pcpu_counters(vsfd, v.id, sizeof(struct xlb_counters) / 8)));
 	}
-	g = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(struct xlb_global_stats));
+	g = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(union xlb_hot));
 	vj = json_object();
 	rj = json_object();
-	/* The global counters: a plain array, one entry per CPU. */
+	/* The global counters: one entry per CPU in the hot map, after the
+	 * VIP filter (union xlb_hot). */
 	for (c = 0; g && c < ncpu; c++)
-		if (bpf_map_lookup_elem(gfd, &(__u32){ (__u32)c },
-					(struct xlb_global_stats *)g + c))
+		if (bpf_map_lookup_elem(gfd, &(__u32){ XLB_HOT_GSTATS + (__u32)c },
+					(union xlb_hot *)g + c))
 			break;
 	if (g && ncpu > 0 && c == ncpu) {
 		struct xlb_global_stats sum = {};
 
 		for (c = 0; c < ncpu; c++) {
-			struct xlb_global_stats *p = (struct xlb_global_stats *)g + c;
+			struct xlb_global_stats *p = &((union xlb_hot *)g + c)->g;
 
 			for (r = 0; r < XLB_VERDICT_SLOTS; r++)
 				sum.verdict[r] += p->verdict[r];
 			for (r = 0; r < XLB_REASON_SLOTS; r++)
 				sum.reason[r] += p->reason[r];
 		}
+		xlb_stats_global_fold(&sum);
 		for (r = 0; r < 5; r++)
 			json_object_set_new(vj, xlb_verdict_name(r), json_integer((json_int_t)sum.verdict[r]));
 		for (r = 0; r < XLB_R_MAX; r++)

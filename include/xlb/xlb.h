@@ -26,13 +26,10 @@
 #define XLB_MAP_RINGS		xlb_rings_v1
 #define XLB_MAP_ANCHORS		xlb_anchors_v1
 #define XLB_MAP_CONNTRACK	xlb_conntrack_v2
-#define XLB_MAP_GLOBAL_STATS	xlb_gstats_v2
 #define XLB_MAP_VIP_STATS	xlb_vstats_v2
 #define XLB_MAP_BACKEND_STATS	xlb_bstats_v2
 #define XLB_MAP_DEVMAP		xlb_devmap_v1
-#define XLB_MAP_CONFIG		xlb_config_v2
-#define XLB_MAP_VIP_FILTER	xlb_vfilter_v1
-#define XLB_MAP_VIP_TABLE	xlb_viptab_v1
+#define XLB_MAP_HOT		xlb_hot_v1	/* VIP filter, config, global counters */
 #define XLB_MAP_FLOW_CACHE	xlb_flowcache_v1
 #define XLB_MAP_DECAP_ADDRS	xlb_decap_addrs_v1
 #define XLB_MAP_DECAP_STATS	xlb_decap_stats_v1
@@ -247,10 +244,10 @@ struct xlb_backend_pcpu {
 /*
  * Global counters.  X(name, kind): kind is DROP for drop reasons, PASS for
  * reasons a packet went to the kernel, EVENT for other events.  Every drop
- * increments exactly one DROP reason.  The map is a plain array with one
- * struct xlb_global_stats per possible CPU, indexed by CPU id: small enough
- * to be kmalloc'd, so that counting does not touch a vmalloc'd per-CPU page
- * (docs/performance.md).
+ * increments exactly one DROP reason.  Each possible CPU has one struct
+ * xlb_global_stats in the hot map (union xlb_hot), at entry
+ * XLB_HOT_GSTATS + CPU id: a plain array, so that counting does not touch a
+ * vmalloc'd per-CPU page (docs/performance.md).
  */
 #define XLB_REASONS(X)						\
 	X(NOT_IP, PASS)		/* neither IPv4 nor IPv6 (ARP...) */	\
@@ -292,6 +289,7 @@ struct xlb_global_stats {
 	__u64 reason[XLB_REASON_SLOTS];		/* packets per enum xlb_reason */
 };
 
+
 /* Config flags */
 #define XLB_CFG_F_STATIC_NH	(1U << 0) /* static next hop is configured */
 #define XLB_CFG_F_SKIP_FIB	(1U << 1) /* always use the static next hop */
@@ -318,6 +316,38 @@ struct xlb_config {
 	__u32 hz;		/* HBO; kernel jiffies per second */
 	__u32 vip_mask;		/* HBO; slots of xlb_viptab - 1 */
 	__u32 flow_mask;	/* HBO; flow cache slots per CPU - 1 */
+	__u32 hot_viptab;	/* HBO; first VIP table entry of the hot map */
+	__u32 pad;
+};
+
+/*
+ * The hot map (XLB_MAP_HOT): the VIP filter and the global counters in one
+ * plain array with the runtime configuration and the VIP table, so that a
+ * packet that is not for a VIP reads a single map, and a forwarded one two
+ * maps fewer (each distinct map costs a cold first read;
+ * docs/performance.md).
+ * Entries 0 .. XLB_HOT_FILTER_ENTRIES - 1 hold the filter: word w of the
+ * bitmap (bits 32w .. 32w + 31) is vfilter[w % XLB_HOT_WORDS] of entry
+ * w / XLB_HOT_WORDS.  Entry XLB_HOT_CONFIG holds struct xlb_config (the rest
+ * of the entry zero).  Entry XLB_HOT_GSTATS + cpu holds that CPU's global
+ * counters.  Entry xlb_config.hot_viptab (XLB_HOT_GSTATS + possible CPUs)
+ * and on hold the VIP table: slot s is vips[s % XLB_HOT_VIPS] of entry
+ * hot_viptab + s / XLB_HOT_VIPS.  Userspace sizes the map to hot_viptab +
+ * XLB_HOT_VIPTAB_ENTRIES(max_vips).
+ */
+#define XLB_HOT_WORDS		64	/* filter words per entry (2048 bits) */
+#define XLB_HOT_FILTER_ENTRIES	(XLB_VFILTER_WORDS / XLB_HOT_WORDS)
+#define XLB_HOT_CONFIG		XLB_HOT_FILTER_ENTRIES	/* the config entry */
+#define XLB_HOT_GSTATS		(XLB_HOT_CONFIG + 1)	/* first CPU's counters */
+#define XLB_HOT_VIPS		8	/* VIP table slots per entry */
+#define XLB_HOT_VIPTAB_ENTRIES(max_vips) \
+	((XLB_VIPTAB_SLOTS(max_vips) + XLB_HOT_VIPS - 1) / XLB_HOT_VIPS)
+
+union xlb_hot {
+	__u32 vfilter[XLB_HOT_WORDS];	/* filter entries: bitmap words, HBO */
+	struct xlb_config cfg;		/* the config entry */
+	struct xlb_global_stats g;	/* counter entries */
+	struct xlb_vip_slot vips[XLB_HOT_VIPS];	/* VIP table entries */
 };
 
 /*
@@ -376,7 +406,9 @@ _Static_assert(sizeof(struct xlb_nh_cache) == 32, "xlb_nh_cache layout");
 _Static_assert(sizeof(struct xlb_be_cache) == 32, "xlb_be_cache layout");
 _Static_assert(sizeof(struct xlb_backend_pcpu) == 96, "xlb_backend_pcpu layout");
 _Static_assert(sizeof(struct xlb_global_stats) == 320, "xlb_global_stats layout");
-_Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
+_Static_assert(sizeof(union xlb_hot) == 320, "xlb_hot layout");
+_Static_assert(XLB_HOT_FILTER_ENTRIES * XLB_HOT_WORDS == XLB_VFILTER_WORDS, "xlb_hot filter");
+_Static_assert(sizeof(struct xlb_config) == 80, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_flow_slot) == 64, "xlb_flow_slot layout");
 _Static_assert(XLB_R_MAX <= XLB_REASON_SLOTS, "too many reasons");
 

@@ -406,6 +406,74 @@ static int same_map(struct bench *b, const struct bpf_map *m)
 	return -ENOENT;
 }
 
+/* Copy the current VIP table (in the hot map) to an old build's own VIP
+ * table map @fd, one struct xlb_vip_slot per entry. */
+static int compare_old_viptab(int hfd, int fd)
+{
+	__u32 e = XLB_HOT_CONFIG, s;
+	struct xlb_config cfg;
+	union xlb_hot h;
+
+	if (bpf_map_lookup_elem(hfd, &e, &h))
+		return -errno;
+	cfg = h.cfg;
+	for (s = 0; s <= cfg.vip_mask; s++) {
+		e = cfg.hot_viptab + s / XLB_HOT_VIPS;
+		if (bpf_map_lookup_elem(hfd, &e, &h) ||
+		    bpf_map_update_elem(fd, &s, &h.vips[s % XLB_HOT_VIPS], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * A build from before the hot map (union xlb_hot) has the VIP filter, the
+ * config and the VIP table in maps of their own, which stay private: give
+ * them the current filter's words (one u32 word per entry there), config
+ * (its older, shorter layout is a prefix of the current one) and VIP
+ * table, so that it sees the same VIPs and settings.
+ */
+static int compare_old_maps(struct bench *b, struct bpf_object *obj)
+{
+	int hfd = xlb_map_fd(b->x, XLB_STR(XLB_MAP_HOT)), fd, err;
+	struct bpf_map *m;
+	union xlb_hot h;
+	__u32 e, i, w;
+
+	bpf_object__for_each_map(m, obj) {
+		fd = bpf_map__fd(m);
+		if (!strncmp(bpf_map__name(m), "xlb_viptab_", 11) &&
+		    bpf_map__value_size(m) == sizeof(struct xlb_vip_slot)) {
+			err = compare_old_viptab(hfd, fd);
+			if (err)
+				return err;
+			continue;
+		}
+		if (!strncmp(bpf_map__name(m), "xlb_config_", 11) &&
+		    bpf_map__value_size(m) <= sizeof(struct xlb_config)) {
+			e = XLB_HOT_CONFIG;
+			w = 0;
+			if (bpf_map_lookup_elem(hfd, &e, &h) ||
+			    bpf_map_update_elem(fd, &w, &h.cfg, BPF_ANY))
+				return -errno;
+			continue;
+		}
+		if (strncmp(bpf_map__name(m), "xlb_vfilter_", 12) ||
+		    bpf_map__value_size(m) != sizeof(__u32))
+			continue;
+		for (e = 0; e < XLB_HOT_FILTER_ENTRIES; e++) {
+			if (bpf_map_lookup_elem(hfd, &e, &h))
+				return -errno;
+			for (i = 0; i < XLB_HOT_WORDS; i++) {
+				w = e * XLB_HOT_WORDS + i;
+				if (bpf_map_update_elem(fd, &w, &h.vfilter[i], BPF_ANY))
+					return -errno;
+			}
+		}
+	}
+	return 0;
+}
+
 /*
  * --compare NAME=OBJECT: load another build of xlb.bpf.o on the bench's own
  * maps (matched by name; maps it alone has stay private), to be timed in
@@ -449,6 +517,14 @@ static int compare_load(struct bench *b, char *spec)
 			continue;
 		}
 		fd = same_map(b, m);
+		/* Before the hot map, the global counters had a map of their
+		 * own, one entry per CPU: size it as its build did, so that
+		 * the build counts as it would in production. */
+		if (fd < 0 && !strncmp(bpf_map__name(m), "xlb_gstats_", 11) &&
+		    bpf_map__set_max_entries(m, (__u32)libbpf_num_possible_cpus())) {
+			pr_warn("bench: %s: cannot size %s\n", eq + 1, bpf_map__name(m));
+			return -EINVAL;
+		}
 		if (fd >= 0 && bpf_map__reuse_fd(m, fd)) {
 			err = -errno;
 			pr_warn("bench: %s: map %s does not fit the current layout\n",
@@ -459,6 +535,11 @@ static int compare_load(struct bench *b, char *spec)
 	err = bpf_object__load(pr->obj);
 	if (err) {
 		pr_warn("bench: cannot load %s: %s\n", eq + 1, strerror(-err));
+		return err;
+	}
+	err = compare_old_maps(b, pr->obj);
+	if (err) {
+		pr_warn("bench: %s: cannot fill its VIP filter: %s\n", eq + 1, strerror(-err));
 		return err;
 	}
 	prog = bpf_object__find_program_by_name(pr->obj, "xlb_xdp");
@@ -1117,6 +1198,8 @@ int main(int argc, char **argv)
 		b.fib = 0;
 		b.fib_why = "bpf_fib_lookup did not give the next hop: see the warnings";
 		err = fallback_config(&b);
+		for (i = PR_NBASE; !err && i < b.nprogs; i++)
+			err = compare_old_maps(&b, b.progs[i].obj);
 		err = err ?: verify(&b);
 	}
 	if (err)

@@ -471,6 +471,7 @@ static bool test_vip_delete(void)
 	struct xlb_vip_key a, b;
 	struct xlb_vip va = { .id = 1 }, vb = { .id = 2 };
 	__u32 word, w;
+	union xlb_hot hot;
 	int why;
 
 	XT_ASSERT(!xlb_vip_key_parse(VIP_ADDR ":80/tcp", &a, NULL), "parse");
@@ -491,8 +492,10 @@ static bool test_vip_delete(void)
 	XT_ASSERT_EQ(why, XLB_R_NOT_VIP);
 	XT_ASSERT_EQ(probe(443, IPPROTO_TCP, &why), XDP_PASS);
 	word = xlb_vfilter_bit(a.addr, 1) >> 5;
-	XT_ASSERT(!bpf_map_lookup_elem(xlb_map_fd(x, XLB_STR(XLB_MAP_VIP_FILTER)), &word, &w),
+	XT_ASSERT(!bpf_map_lookup_elem(xlb_map_fd(x, XLB_STR(XLB_MAP_HOT)),
+				       &(__u32){ word / XLB_HOT_WORDS }, &hot),
 		  "filter word");
+	w = hot.vfilter[word % XLB_HOT_WORDS];
 	XT_ASSERT_EQ(w & (1U << (xlb_vfilter_bit(a.addr, 1) & 31)), 0);
 	XT_ASSERT(!xlb_vip_set(x, &a, &va), "re-add the first VIP");
 	XT_ASSERT(!publish((__u32[]){ 1 }, 1), "publish");

@@ -143,7 +143,7 @@ static bool set_backend(__u32 id, const char *addr)
 static bool setup(void)
 {
 	struct xlb_config cfg = {};
-	__u32 k = 0;
+	__u32 k = XLB_HOT_CONFIG;
 
 	XT_ASSERT(!xt_private_netns(), "netns");
 	/* bpf_fib_lookup() answers only for devices that forward. */
@@ -164,7 +164,8 @@ static bool setup(void)
 	inet_pton(AF_INET, "172.16.0.0", &cfg.src4);
 	inet_pton(AF_INET, "255.255.0.0", &cfg.src4_mask);
 	inet_pton(AF_INET6, "fd00:786c:6200::", cfg.src6);
-	XT_ASSERT(!bpf_map_update_elem(bpf_map__fd(skel->maps.XLB_MAP_CONFIG), &k, &cfg, 0),
+	XT_ASSERT(!bpf_map_update_elem(bpf_map__fd(skel->maps.XLB_MAP_HOT), &k,
+				       &(union xlb_hot){ .cfg = cfg }, 0),
 		  "config");
 	XT_ASSERT(set_backend(1, "10.1.0.5") && set_backend(2, "fd01::5") &&
 		  set_backend(4, "10.7.0.5"), "backends");
