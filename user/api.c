@@ -204,6 +204,17 @@ static int vip_index(json_t *vips, const char *s, struct xlb_vip_key *k, json_t 
 	return -ENOENT;
 }
 
+/* The index of the request's VIP, which must exist; else < 0 with *err. */
+static int vip_existing(json_t *vips, const json_t *req, struct xlb_vip_key *k, json_t **err)
+{
+	char name[XLB_VIP_STRLEN];
+	int vi = vip_index(vips, req_str(req, "vip"), k, err);
+
+	if (vi == -ENOENT)
+		*err = err_reply("vip %s: no such VIP", xlb_vip_key_fmt(k, name, sizeof(name)));
+	return vi;
+}
+
 static int backend_index(json_t *bes, const char *s, __u32 addr[4], __u8 *fam, json_t **err)
 {
 	size_t i;
@@ -327,9 +338,7 @@ static json_t *change(struct xlb_api *a, const char *cmd, const json_t *req)
 		e = check_keys(req, k_vip_set);
 		if (e)
 			goto out;
-		vi = vip_index(vips, req_str(req, "vip"), &k, &e);
-		if (vi == -ENOENT)
-			e = err_reply("vip %s: no such VIP", xlb_vip_key_fmt(&k, name, sizeof(name)));
+		vi = vip_existing(vips, req, &k, &e);
 		if (e)
 			goto out;
 		if (json_object_size(req) < 3) {
@@ -348,9 +357,7 @@ static json_t *change(struct xlb_api *a, const char *cmd, const json_t *req)
 		e = check_keys(req, k_vip);
 		if (e)
 			goto out;
-		vi = vip_index(vips, req_str(req, "vip"), &k, &e);
-		if (vi == -ENOENT)
-			e = err_reply("vip %s: no such VIP", xlb_vip_key_fmt(&k, name, sizeof(name)));
+		vi = vip_existing(vips, req, &k, &e);
 		if (e)
 			goto out;
 		json_array_remove(vips, (size_t)vi);
@@ -361,9 +368,7 @@ static json_t *change(struct xlb_api *a, const char *cmd, const json_t *req)
 		e = check_keys(req, add ? k_be_add : set ? k_be_set : k_be);
 		if (e)
 			goto out;
-		vi = vip_index(vips, req_str(req, "vip"), &k, &e);
-		if (vi == -ENOENT)
-			e = err_reply("vip %s: no such VIP", xlb_vip_key_fmt(&k, name, sizeof(name)));
+		vi = vip_existing(vips, req, &k, &e);
 		if (e)
 			goto out;
 		bes = json_object_get(json_array_get(vips, (size_t)vi), "backends");

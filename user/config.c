@@ -605,7 +605,7 @@ static const char *const hc_key_names[] = {
 	"tls_verify", "payload", "expect_reply", NULL,
 };
 
-static void health_clear(struct xlb_cfg_health *h)
+void xlb_cfg_health_clear(struct xlb_cfg_health *h)
 {
 	free(h->path);
 	free(h->host);
@@ -632,7 +632,7 @@ static int dup_mem(char **dst, const char *src, size_t len)
 }
 
 /* A deep copy; on -ENOMEM @dst holds nothing to free. */
-static int health_copy(struct xlb_cfg_health *dst, const struct xlb_cfg_health *src)
+int xlb_cfg_health_copy(struct xlb_cfg_health *dst, const struct xlb_cfg_health *src)
 {
 	int err;
 
@@ -649,7 +649,7 @@ static int health_copy(struct xlb_cfg_health *dst, const struct xlb_cfg_health *
 	      dup_mem(&dst->expect_reply, src->expect_reply,
 		      src->expect_reply ? strlen(src->expect_reply) : 0);
 	if (err)
-		health_clear(dst);
+		xlb_cfg_health_clear(dst);
 	return err;
 }
 
@@ -822,7 +822,7 @@ static int health_parse(struct perr *e, const json_t *obj, const char *path,
 
 	memset(h, 0, sizeof(*h));
 	if (base) {
-		err = health_copy(h, base);
+		err = xlb_cfg_health_copy(h, base);
 		if (err)
 			return err;
 		h->set = 0;
@@ -959,7 +959,7 @@ done:
 	err = health_normalize(h);
 out:
 	if (err)
-		health_clear(h);
+		xlb_cfg_health_clear(h);
 	return err;
 }
 
@@ -1041,7 +1041,7 @@ static bool mem_eq(const char *a, size_t al, const char *b, size_t bl)
 }
 
 /* The same check: only the keys its type uses count. */
-static bool health_eq(const struct xlb_cfg_health *a, const struct xlb_cfg_health *b)
+bool xlb_cfg_health_equal(const struct xlb_cfg_health *a, const struct xlb_cfg_health *b)
 {
 	if (a->type != b->type)
 		return false;
@@ -1111,8 +1111,8 @@ void xlb_config_vip_clear(struct xlb_cfg_vip *vip)
 	if (!vip)
 		return;
 	for (i = 0; i < vip->n_backends; i++)
-		health_clear(&vip->backends[i].health);
-	health_clear(&vip->health);
+		xlb_cfg_health_clear(&vip->backends[i].health);
+	xlb_cfg_health_clear(&vip->health);
 	free(vip->backends);
 	memset(vip, 0, sizeof(*vip));
 }
@@ -1705,8 +1705,8 @@ out:
 
 static bool vip_health_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 {
-	return health_eq(&a->health, &b->health) && a->slow_start_s == b->slow_start_s &&
-	       a->latency_adaptive == b->latency_adaptive;
+	return xlb_cfg_health_equal(&a->health, &b->health) &&
+	       a->slow_start_s == b->slow_start_s && a->latency_adaptive == b->latency_adaptive;
 }
 
 static bool vip_opts_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
@@ -1717,7 +1717,7 @@ static bool vip_opts_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b
 }
 
 /* The check a backend gets: its override, or the VIP's. */
-static const struct xlb_cfg_health *be_health(const struct xlb_cfg_vip *v,
+const struct xlb_cfg_health *xlb_cfg_backend_health(const struct xlb_cfg_vip *v,
 					      const struct xlb_cfg_backend *b)
 {
 	return b->has_health ? &b->health : &v->health;
@@ -1728,7 +1728,7 @@ static bool be_override_eq(const struct xlb_cfg_backend *a, const struct xlb_cfg
 {
 	return a->has_health == b->has_health &&
 	       (!a->has_health || (a->health.set == b->health.set &&
-				   health_eq(&a->health, &b->health)));
+				   xlb_cfg_health_equal(&a->health, &b->health)));
 }
 
 static bool vip_eq(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
@@ -1878,7 +1878,8 @@ static int vip_change(const struct xlb_cfg_vip *o, const struct xlb_cfg_vip *n,
 			const struct xlb_cfg_backend *a = &o->backends[i++], *b = &n->backends[j++];
 			__u32 ch = (a->weight != b->weight ? XLB_CFG_B_WEIGHT : 0) |
 				   (a->state != b->state ? XLB_CFG_B_STATE : 0) |
-				   (!health_eq(be_health(o, a), be_health(n, b)) ?
+				   (!xlb_cfg_health_equal(xlb_cfg_backend_health(o, a),
+							  xlb_cfg_backend_health(n, b)) ?
 				    XLB_CFG_B_HEALTH : 0);
 
 			if (ch)

@@ -262,6 +262,16 @@ bool xlb_cfg_expect_status_ok(const char *s);
  */
 json_t *xlb_config_health_merge(const json_t *cur, const json_t *update);
 
+/* A health check's strings are owned: a deep copy (on -ENOMEM @dst holds
+ * nothing to free), and their release. */
+int xlb_cfg_health_copy(struct xlb_cfg_health *dst, const struct xlb_cfg_health *src);
+void xlb_cfg_health_clear(struct xlb_cfg_health *h);
+/* The same check: the type and the keys that type uses. */
+bool xlb_cfg_health_equal(const struct xlb_cfg_health *a, const struct xlb_cfg_health *b);
+/* The check a backend gets: its override, or its VIP's. */
+const struct xlb_cfg_health *xlb_cfg_backend_health(const struct xlb_cfg_vip *v,
+						    const struct xlb_cfg_backend *b);
+
 /* VIP flags (XLB_VIP_F_*) for the vips map. */
 __u32 xlb_cfg_vip_flags(const struct xlb_cfg_vip *vip);
 

@@ -22,7 +22,8 @@ struct hm_target {
 	__u32 addr[4];
 	__u8 family;
 	int id;			/* engine id */
-	char *sig;		/* the check as configured, to notice changes */
+	struct xlb_cfg_health h;	/* the check as configured (owned), to notice changes */
+	__u32 be_id;		/* the backend id a data-path probe's mark carries */
 	bool visited;		/* sync's sweep mark */
 	__u64 probes, lat_sum;	/* engine counters at the last adaptive pass */
 };
@@ -57,14 +58,10 @@ static struct xlb_lb_backend *find_backend(struct xlb_lb *lb, const struct xlb_v
 					   const __u32 addr[4], __u8 family, struct xlb_lb_vip **vp)
 {
 	struct xlb_lb_vip *v = xlb_lb_vip_find(lb, k);
-	__u32 i;
 
 	if (vp)
 		*vp = v;
-	for (i = 0; v && i < v->n_backends; i++)
-		if (v->backends[i].family == family && !memcmp(v->backends[i].addr, addr, 16))
-			return &v->backends[i];
-	return NULL;
+	return xlb_lb_backend_find(v, addr, family);
 }
 
 static void mark_dirty(struct xlb_hm *hm, const struct xlb_vip_key *k, __u64 now)
@@ -391,30 +388,6 @@ int xlb_hm_dispatch(struct xlb_hm *hm)
 	return 0;
 }
 
-/* The check as configured, as a string: equal strings, same check. */
-static char *signature(const struct xlb_cfg_health *h, __u32 id, __u16 port, const __u32 addr[4],
-		       __u8 fam)
-{
-	char *s = NULL, *hex;
-	size_t i;
-	int n;
-
-	hex = calloc(1, 2 * h->payload_len + 1);
-	if (!hex)
-		return NULL;
-	for (i = 0; i < h->payload_len; i++)
-		sprintf(hex + 2 * i, "%02x", (unsigned char)h->payload[i]);
-	n = asprintf(&s, "%u|%u|%u|%u|%08x%08x%08x%08x|%u|%u|%u|%u|%u|%u|%u|%s|%s|%s|%s|%u|%s|%s",
-		     h->type, h->datapath, id, port, addr[0], addr[1], addr[2], addr[3], fam,
-		     h->interval_ms, h->timeout_ms, h->rise, h->fall, h->jitter_pct,
-		     h->backoff_max_ms, h->path ? h->path : "-", h->host ? h->host : "-",
-		     h->expect_status ? h->expect_status : "-",
-		     h->expect_body ? h->expect_body : "-", h->tls_verify, hex,
-		     h->expect_reply ? h->expect_reply : "-");
-	free(hex);
-	return n < 0 ? NULL : s;
-}
-
 static void target_free(struct xlb_hm *hm, __u32 idx)
 {
 	struct hm_target *t = hm->t[idx];
@@ -422,14 +395,13 @@ static void target_free(struct xlb_hm *hm, __u32 idx)
 	if ((__u32)t->id < hm->by_id_cap)
 		hm->by_id[t->id] = NULL;
 	xlb_hc_del(hm->hc, t->id);
-	free(t->sig);
+	xlb_cfg_health_clear(&t->h);
 	free(t);
 	hm->t[idx] = hm->t[--hm->n];
 }
 
 static int target_add(struct xlb_hm *hm, const struct xlb_cfg_vip *cv,
-		      const struct xlb_cfg_health *h, struct xlb_lb_vip *v,
-		      struct xlb_lb_backend *b, char *sig)
+		      const struct xlb_cfg_health *h, struct xlb_lb_backend *b)
 {
 	static const enum xlb_hc_type types[] = {
 		[XLB_CFG_HC_TCP] = XLB_HC_TCP, [XLB_CFG_HC_HTTP] = XLB_HC_HTTP,
@@ -462,8 +434,11 @@ static int target_add(struct xlb_hm *hm, const struct xlb_cfg_vip *cv,
 	t->vip = cv->key;
 	memcpy(t->addr, b->addr, sizeof(t->addr));
 	t->family = b->family;
-	t->sig = sig;
+	t->be_id = h->datapath ? b->id : 0;
 	t->visited = true;
+	ret = xlb_cfg_health_copy(&t->h, h);
+	if (ret)
+		goto err;
 
 	spec.type = types[h->type];
 	/* A data-path probe goes to the VIP, marked so that the egress
@@ -530,11 +505,11 @@ static int target_add(struct xlb_hm *hm, const struct xlb_cfg_vip *cv,
 	b->hc_id = t->id;
 	if (spec.initial == XLB_HC_UNKNOWN && b->hstate == XLB_BS_UP)
 		b->hstate = XLB_BS_UNKNOWN;
-	(void)v;
 	return 0;
 err:
+	if (t)
+		xlb_cfg_health_clear(&t->h);
 	free(t);
-	free(sig);
 	return ret;
 }
 
@@ -542,7 +517,7 @@ int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 {
 	__u64 now = xlb_lb_now_ms(), bound = 0;
 	__u32 i, j, k;
-	int ret = 0;
+	int err, ret = 0;
 
 	for (i = 0; i < hm->n; i++)
 		hm->t[i]->visited = false;
@@ -552,12 +527,9 @@ int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 
 		for (j = 0; v && j < cv->n_backends; j++) {
 			const struct xlb_cfg_backend *cb = &cv->backends[j];
-			const struct xlb_cfg_health *h = cb->has_health ? &cb->health : &cv->health;
-			__u16 port = h->port ? h->port : ntohs(cv->key.port);
-			struct xlb_lb_backend *b = find_backend(hm->lb, &cv->key, cb->addr, cb->family,
-								NULL);
+			const struct xlb_cfg_health *h = xlb_cfg_backend_health(cv, cb);
+			struct xlb_lb_backend *b = xlb_lb_backend_find(v, cb->addr, cb->family);
 			struct hm_target *t = NULL;
-			char *sig;
 
 			if (!b)
 				continue;
@@ -572,16 +544,12 @@ int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 				b->hc_id = -1;
 				continue;	/* a target left unvisited goes below */
 			}
-			/* A data-path probe names the backend by its id. */
-			sig = signature(h, h->datapath ? b->id : 0, port, cb->addr, cb->family);
-			if (!sig) {
-				ret = -ENOMEM;
-				continue;
-			}
-			if (t && !strcmp(t->sig, sig)) {
+			/* The same check, and for a data-path probe the same
+			 * backend id in its mark: nothing to do. */
+			if (t && xlb_cfg_health_equal(&t->h, h) &&
+			    t->be_id == (h->datapath ? b->id : 0)) {
 				t->visited = true;
 				b->hc_id = t->id;
-				free(sig);
 				continue;
 			}
 			if (t) {
@@ -590,9 +558,9 @@ int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 					;
 				target_free(hm, k);
 			}
-			k = (__u32)target_add(hm, cv, h, v, b, sig);
-			if (k)
-				ret = (int)k;
+			err = target_add(hm, cv, h, b);
+			if (err)
+				ret = err;
 		}
 	}
 	/* Checks that are gone: their backends count as up again. */
@@ -621,9 +589,8 @@ int xlb_hm_sync(struct xlb_hm *hm, const struct xlb_cfg *cfg)
 		 * of slack; never more than XLB_HM_HOLD_MAX_MS. */
 		for (i = 0; i < cfg->n_vips; i++)
 			for (j = 0; j < cfg->vips[i].n_backends; j++) {
-				const struct xlb_cfg_backend *cb = &cfg->vips[i].backends[j];
-				const struct xlb_cfg_health *h = cb->has_health ? &cb->health :
-									 &cfg->vips[i].health;
+				const struct xlb_cfg_health *h =
+					xlb_cfg_backend_health(&cfg->vips[i], &cfg->vips[i].backends[j]);
 				__u64 b = (__u64)h->interval_ms * 2 + h->timeout_ms + 1000;
 
 				if (h->type != XLB_CFG_HC_NONE && b > bound)
@@ -687,7 +654,7 @@ void xlb_hm_close(struct xlb_hm *hm)
 	if (!hm)
 		return;
 	for (i = 0; i < hm->n; i++) {
-		free(hm->t[i]->sig);
+		xlb_cfg_health_clear(&hm->t[i]->h);
 		free(hm->t[i]);
 	}
 	free(hm->t);
@@ -725,8 +692,7 @@ bool xlb_hm_needs_datapath(const struct xlb_cfg *cfg)
 		const struct xlb_cfg_vip *v = &cfg->vips[i];
 
 		for (j = 0; j < v->n_backends; j++) {
-			const struct xlb_cfg_health *h = v->backends[j].has_health ?
-							 &v->backends[j].health : &v->health;
+			const struct xlb_cfg_health *h = xlb_cfg_backend_health(v, &v->backends[j]);
 
 			if (h->type != XLB_CFG_HC_NONE && h->datapath)
 				return true;

@@ -483,15 +483,21 @@ static int remove_vip(struct xlb_lb *lb, __u32 idx)
 	return 0;
 }
 
-static const struct xlb_lb_backend *find_be(const struct xlb_lb_vip *v, const struct xlb_cfg_backend *b)
+struct xlb_lb_backend *xlb_lb_backend_find(const struct xlb_lb_vip *v, const __u32 addr[4],
+					   __u8 family)
 {
 	__u32 i;
 
-	for (i = 0; i < v->n_backends; i++)
-		if (v->backends[i].family == b->family &&
-		    !memcmp(v->backends[i].addr, b->addr, sizeof(b->addr)))
+	for (i = 0; v && i < v->n_backends; i++)
+		if (v->backends[i].family == family &&
+		    !memcmp(v->backends[i].addr, addr, sizeof(v->backends[i].addr)))
 			return &v->backends[i];
 	return NULL;
+}
+
+static const struct xlb_lb_backend *find_be(const struct xlb_lb_vip *v, const struct xlb_cfg_backend *b)
+{
+	return xlb_lb_backend_find(v, b->addr, b->family);
 }
 
 /* Bring one VIP in line with @cv.  On success the VIP holds exactly the
@@ -627,13 +633,9 @@ int xlb_lb_set_health(struct xlb_lb *lb, const struct xlb_vip_key *k, const __u3
 		      __u8 family, bool down)
 {
 	struct xlb_lb_vip *v = xlb_lb_vip_find(lb, k);
-	struct xlb_lb_backend *b = NULL, save;
-	__u32 i;
+	struct xlb_lb_backend *b = xlb_lb_backend_find(v, addr, family), save;
 	int ret;
 
-	for (i = 0; v && i < v->n_backends; i++)
-		if (v->backends[i].family == family && !memcmp(v->backends[i].addr, addr, 16))
-			b = &v->backends[i];
 	if (!b)
 		return -ENOENT;
 	if (b->down == down)

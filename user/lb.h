@@ -124,6 +124,10 @@ __u16 xlb_lb_eff_weight(const struct xlb_lb_vip *v, const struct xlb_lb_backend 
 /* CLOCK_MONOTONIC in ms. */
 __u64 xlb_lb_now_ms(void);
 
+/* Find a VIP's backend by address, or NULL (@v may be NULL). */
+struct xlb_lb_backend *xlb_lb_backend_find(const struct xlb_lb_vip *v, const __u32 addr[4],
+					   __u8 family);
+
 /* Find a VIP by key, or NULL. */
 struct xlb_lb_vip *xlb_lb_vip_find(const struct xlb_lb *lb, const struct xlb_vip_key *k);
 

@@ -95,14 +95,6 @@ static int grow(void *p, __u32 *have, __u32 n, size_t size)
 	return 0;
 }
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
-
 /* What one scrape collected before writing (arrays in the scratch). */
 struct scrape {
 	struct xlb_global_stats gs;
@@ -273,7 +265,7 @@ static void ct_step(struct xlb_metrics_src *src, __u64 budget_us, bool scrape)
 		if (ret) {
 			/* ENOENT: that was the last batch. */
 			src->ct_entries = w->partial;
-			src->ct_read_ms = now_ms() ?: 1;
+			src->ct_read_ms = xlb_lb_now_ms() ?: 1;
 			w->active = false;
 			return;
 		}
@@ -647,7 +639,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct lent_text *t = NULL;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	__u64 t0 = now_ms();
+	__u64 t0 = xlb_lb_now_ms();
 	char *text = NULL;
 	size_t len = 0;
 	int err;
@@ -684,7 +676,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	MHD_destroy_response(r);
 	m->scrapes++;
 	pr_debug("xlbd: metrics: %zu bytes rendered in %llu ms\n", len,
-		 (unsigned long long)(now_ms() - t0));
+		 (unsigned long long)(xlb_lb_now_ms() - t0));
 	return ret;
 }
 
