@@ -439,6 +439,7 @@ int main(int argc, char **argv)
 	pr_info("xlbd: ready, %u VIPs, control socket %s\n", dm.api.lb->n_vips, co.path);
 	while (!dm.stop) {
 		struct epoll_event evs[4];
+		bool hm_ready = false;
 		int n, k, t = xlb_ctl_next_timeout_ms(dm.ctl);
 		int mt = xlb_metrics_next_timeout_ms(dm.metrics);
 
@@ -448,6 +449,10 @@ int main(int argc, char **argv)
 		if (n < 0 && errno != EINTR)
 			break;
 		for (k = 0; k < n; k++) {
+			/* The health manager's fd turns readable whenever it has
+			 * work: probe sockets, its timers, the engine's. */
+			if (evs[k].data.fd == xlb_hm_fd(dm.hm))
+				hm_ready = true;
 			if (evs[k].data.fd == sfd) {
 				struct signalfd_siginfo si;
 
@@ -468,7 +473,7 @@ int main(int argc, char **argv)
 		}
 		if (xlb_ctl_dispatch(dm.ctl, 0))
 			break;
-		if (xlb_hm_dispatch(dm.hm))
+		if (hm_ready && xlb_hm_dispatch(dm.hm))
 			break;
 		/* After every wakeup, not only when its fd is readable: MHD's rule
 		 * whenever it has a timeout pending. */
